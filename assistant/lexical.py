@@ -1,0 +1,87 @@
+"""BM25 over PyThaiNLP `newmm` tokens (bm25s), persisted as a folder beside the vectors.
+
+bm25s's default tokenizer splits on spaces, which Thai does not put between words: we give it word lists.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.chunking import normalize, words
+from assistant.errors import MuangError
+
+LEXICAL_VERSION = 1
+_EN_STOPWORDS = frozenset(
+    "a an the of in on at to for from by with and or is are was were be been it its this that these those "
+    "what which who whom whose when where why how do does did has have had can could will would should "
+    "there their they them as about into than then so not no yes i you he she we me my our your".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _thai_stopwords() -> frozenset[str]:
+    from pythainlp.corpus import thai_stopwords
+
+    return frozenset(thai_stopwords())
+
+
+def tokenize(text: str) -> list[str]:
+    """Normalized word tokens for matching; punctuation dropped.
+
+    >>> tokenize("เมืองอัจฉริยะ ๗ ด้าน!")
+    ['เมือง', 'อัจฉริยะ', '7', 'ด้าน']
+    """
+    return [t for t in words(normalize(text)) if any(ch.isalnum() for ch in t)]
+
+
+def content_tokens(text: str) -> list[str]:
+    """`tokenize` without Thai and English stopwords: the words that carry a question's meaning.
+
+    >>> content_tokens("แม่เมาะอยู่จังหวัดไหน")
+    ['แม่', 'เมาะ', 'จังหวัด']
+    """
+    thai = _thai_stopwords()
+    return [t for t in tokenize(text) if t not in thai and t not in _EN_STOPWORDS]
+
+
+class LexicalIndex:
+    """BM25 scores for every chunk, in the order the chunks were given."""
+
+    def __init__(self, model) -> None:
+        self._model = model
+        self._vocab: dict[str, int] = model.vocab_dict
+
+    @classmethod
+    def build(cls, texts: list[str]) -> "LexicalIndex":
+        import bm25s
+
+        model = bm25s.BM25()
+        model.index([tokenize(t) or [""] for t in texts], show_progress=False)
+        return cls(model)
+
+    def save(self, folder: Path) -> None:
+        self._model.save(str(folder), show_progress=False)
+        (folder / "muang.json").write_text(json.dumps({"version": LEXICAL_VERSION}))
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        import bm25s
+
+        meta = folder / "muang.json"
+        if not meta.exists() or json.loads(meta.read_text()).get("version") != LEXICAL_VERSION:
+            raise MuangError(f"{folder}: lexical index is from another Muang version; run `muang index --rebuild`")
+        return cls(bm25s.BM25.load(str(folder), show_progress=False))
+
+    def known(self, tokens: list[str]) -> list[str]:
+        """The tokens that occur somewhere in the indexed text."""
+        return [t for t in tokens if t in self._vocab]
+
+    def scores(self, query: str) -> np.ndarray:
+        tokens = self.known(tokenize(query))
+        if not tokens:
+            return np.zeros(self._model.scores["num_docs"], dtype=np.float32)
+        return self._model.get_scores(tokens)
