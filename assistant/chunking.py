@@ -14,10 +14,12 @@ from assistant.documents import detect_lang
 
 DEFAULT_WORD_ENGINE = "newmm"
 DEFAULT_SENTENCE_ENGINE = "crfcut"
+MIN_SENTENCE_CHARS = 40
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u0E00-\u0E7F])")
 # crfcut ends a sentence after Thai abbreviations such as "พ.ศ." or "ต.ค."; rejoin those.
 _THAI_ABBREVIATION_END = re.compile(r"(?:^|[\s(])(?:[\u0E01-\u0E2E]{1,3}\.){1,3}\s*$")
+_LIST_ITEM = re.compile(r"^([-*+•]|\d{1,3}[.)])\s")
 _WORD = re.compile(r"[\w\u0E00-\u0E7F]")
 
 
@@ -72,7 +74,8 @@ def words(text: str, engine: str = DEFAULT_WORD_ENGINE) -> list[str]:
 def sentences(text: str, lang: str | None = None) -> list[str]:
     """Split a paragraph into sentences; their concatenation (whitespace aside) is the paragraph.
 
-    Thai uses PyThaiNLP `crfcut`; English a punctuation rule.
+    Thai uses PyThaiNLP `crfcut` on each line (a line break in Thai text ends a sentence or a phrase);
+    English joins wrapped lines and splits after sentence punctuation. List items are sentences of their own.
     """
     text = text.strip()
     if not text:
@@ -80,9 +83,38 @@ def sentences(text: str, lang: str | None = None) -> list[str]:
     if (lang or detect_lang(text)) == "th":
         from pythainlp.tokenize import sent_tokenize
 
-        parts = [p.strip() for p in sent_tokenize(text, engine=DEFAULT_SENTENCE_ENGINE)]
-        return _rejoin_abbreviations([p for p in parts if p])
-    return [p.strip() for p in _EN_SENTENCE_END.split(text) if p.strip()]
+        parts: list[str] = []
+        for line in text.splitlines():
+            if line.strip():
+                pieces = [p.strip() for p in sent_tokenize(line.strip(), engine=DEFAULT_SENTENCE_ENGINE)]
+                parts.extend(_rejoin_fragments(_rejoin_abbreviations([p for p in pieces if p])))
+        return parts
+    return [p.strip() for line in _english_lines(text) for p in _EN_SENTENCE_END.split(line) if p.strip()]
+
+
+def _english_lines(text: str) -> list[str]:
+    """Soft-wrapped lines joined; a list item or a line after closing punctuation starts anew."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if lines and not _LIST_ITEM.match(line) and not lines[-1].endswith((".", "!", "?", ":", ";")):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+def _rejoin_fragments(parts: list[str]) -> list[str]:
+    """crfcut cuts Thai at many spaces; a piece too short to stand alone joins its neighbour."""
+    out: list[str] = []
+    for part in parts:
+        if out and (len(part) < MIN_SENTENCE_CHARS or len(out[-1]) < MIN_SENTENCE_CHARS):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
 
 
 def _rejoin_abbreviations(parts: list[str]) -> list[str]:

@@ -18,15 +18,18 @@ LEXICAL_VERSION = 1
 _EN_STOPWORDS = frozenset(
     "a an the of in on at to for from by with and or is are was were be been it its this that these those "
     "what which who whom whose when where why how do does did has have had can could will would should "
-    "there their they them as about into than then so not no yes i you he she we me my our your".split()
+    "there their they them as about into than then so not no yes i you he she we me my our your "
+    "many much tell please any some".split()
 )
+# Question words that PyThaiNLP's stopword list lacks; they say what is asked, not what it is about.
+_THAI_QUESTION_WORDS = frozenset(["กี่", "ไหม", "มั๊ย", "เปล่า", "หรือเปล่า", "ล่ะ", "จ้ะ", "คับ"])
 
 
 @lru_cache(maxsize=1)
 def _thai_stopwords() -> frozenset[str]:
     from pythainlp.corpus import thai_stopwords
 
-    return frozenset(thai_stopwords())
+    return frozenset(thai_stopwords()) | _THAI_QUESTION_WORDS
 
 
 def tokenize(text: str) -> list[str]:
@@ -54,6 +57,11 @@ class LexicalIndex:
     def __init__(self, model) -> None:
         self._model = model
         self._vocab: dict[str, int] = model.vocab_dict
+        # bm25s stores a token-major sparse matrix: a token's column length is its document frequency.
+        doc_freq = np.diff(model.scores["indptr"])
+        n_docs = model.scores["num_docs"]
+        self._idf = np.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
+        self._unseen_idf = float(np.log(1 + (n_docs + 0.5) / 0.5))
 
     @classmethod
     def build(cls, texts: list[str]) -> "LexicalIndex":
@@ -79,6 +87,11 @@ class LexicalIndex:
     def known(self, tokens: list[str]) -> list[str]:
         """The tokens that occur somewhere in the indexed text."""
         return [t for t in tokens if t in self._vocab]
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency; a token the index never saw gets the highest value."""
+        position = self._vocab.get(token)
+        return self._unseen_idf if position is None else float(self._idf[position])
 
     def scores(self, query: str) -> np.ndarray:
         tokens = self.known(tokenize(query))

