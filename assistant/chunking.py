@@ -61,8 +61,8 @@ def normalize(text: str) -> str:
 def words(text: str, engine: str = DEFAULT_WORD_ENGINE) -> list[str]:
     """Word tokens (whitespace dropped), Thai by `newmm` dictionary segmentation.
 
-    >>> words("แม่เมาะอยู่จังหวัดไหน")
-    ['แม่เมาะ', 'อยู่', 'จังหวัด', 'ไหน']
+    >>> words("ภูเก็ตอยู่จังหวัดไหน")
+    ['ภูเก็ต', 'อยู่', 'จังหวัด', 'ไหน']
     """
     if not text.strip():
         return []

@@ -14,7 +14,7 @@ DEFAULT_CORPUS_DIR = "corpus"
 # e5 carries same-language and cross-lingual retrieval; USE-m3 adds a second, differently trained
 # cross-lingual view and scores answer sentences fast. See README "Retrieval" for the measurements.
 DEFAULT_EMBEDDER = "e5+usem3"
-DEFAULT_CHUNK_TOKENS = 220
+DEFAULT_CHUNK_TOKENS = 180
 DEFAULT_CHUNK_OVERLAP = 1
 DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000

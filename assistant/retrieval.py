@@ -1,7 +1,13 @@
-"""Hybrid retrieval: BM25 and one or more dense embedders, fused by weighted reciprocal rank.
+"""Hybrid retrieval: BM25 and dense embedders, each list z-scored, summed with weights chosen by language.
 
-BM25 only votes for chunks in the question's language: across languages it matches stray Latin words and
-numbers inside Thai text, which is noise. Dense embedders vote everywhere (they are cross-lingual).
+Which signals count depends on whether a chunk is in the question's language:
+  same language:  z(primary embedder) + 0.75 z(BM25)
+  other language: z(primary embedder) + 0.75 z(other embedders)
+BM25 across languages only matches stray Latin words and digits inside Thai text (noise), and USE-m3 within
+one language is weaker than BM25 and e5 and dilutes them. Each retriever contributes its own top-50 list,
+z-scored over that list; a chunk missing from a list gets the list's lowest z. Rank fusion (RRF) was measured
+and left behind: it cannot use how far apart the scores are, which is what carries cross-lingual retrieval.
+Measurements: evals/bench_retrieval.py and evals/tune_fusion.py on the XQuAD development half.
 """
 
 from __future__ import annotations
@@ -18,10 +24,9 @@ from assistant.embedding import get_embedders
 from assistant.errors import MuangError
 from assistant.lexical import LexicalIndex, content_tokens
 
-RRF_K = 60
 CANDIDATES = 50
-# Weights per signal, tuned on the XQuAD development half with evals/bench_retrieval.py.
-WEIGHTS = {"bm25": 1.0, "e5": 1.0, "usem3": 0.5}
+W_LEXICAL = 0.75  # BM25, same-language chunks only
+W_CROSS = 0.75    # the other embedders, other-language chunks only
 
 
 @dataclass
@@ -116,17 +121,35 @@ class Index:
             raise MuangError(f"unknown language {filters.lang!r}; choose th or en")
 
 
-def rrf(rankings: dict[str, list[str]], weights: dict[str, float], k: int = RRF_K) -> dict[str, float]:
-    """Weighted reciprocal-rank fusion of ranked id lists.
+def zscores(scores: dict[str, float]) -> dict[str, float]:
+    """Standard scores within one retriever's candidate list.
 
-    >>> rrf({"a": ["x", "y"], "b": ["y"]}, {"a": 1.0, "b": 1.0}, k=0)
-    {'x': 1.0, 'y': 1.5}
+    >>> zscores({"a": 3.0, "b": 1.0})
+    {'a': 1.0, 'b': -1.0}
     """
+    if not scores:
+        return {}
+    values = np.fromiter(scores.values(), dtype=np.float64)
+    std = values.std() or 1.0
+    return {key: float((value - values.mean()) / std) for key, value in scores.items()}
+
+
+def fuse(lists: dict[str, dict[str, float]], chunk_lang: dict[str, str], q_lang: str, primary: str) -> dict[str, float]:
+    """Language-aware weighted sum of z-scores (see the module docstring)."""
+    z = {name: zscores(scores) for name, scores in lists.items()}
+    floor = {name: min(values.values()) if values else 0.0 for name, values in z.items()}
+    others = [name for name in z if name not in (primary, "bm25")]
     fused: dict[str, float] = {}
-    for name, ranked in rankings.items():
-        weight = weights.get(name, 1.0)
-        for rank, item in enumerate(ranked, start=1):
-            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    for chunk_id in set().union(*[set(v) for v in z.values()]) if z else ():
+        def get(name: str) -> float:
+            return z[name].get(chunk_id, floor[name]) if name in z else 0.0
+
+        score = get(primary)
+        if chunk_lang[chunk_id] == q_lang:
+            score += W_LEXICAL * get("bm25")
+        elif others:
+            score += W_CROSS * sum(get(name) for name in others) / len(others)
+        fused[chunk_id] = score
     return fused
 
 
@@ -135,43 +158,38 @@ def search(
     query: str,
     k: int = 5,
     filters: Filters | None = None,
-    weights: dict[str, float] | None = None,
     signals: tuple[str, ...] | None = None,
 ) -> list[Hit]:
-    """The `k` best chunks for `query`, fused from BM25 (same language only) and each dense embedder.
+    """The `k` best chunks for `query`, fused from BM25 (same language only) and the dense embedders.
 
     `signals` restricts the retrievers used (e.g. ("bm25",)) for evaluation; default: all.
     """
     filters = filters or Filters()
     index.check_filters(filters)
-    weights = {**WEIGHTS, **(weights or {})}
     q_lang = detect_lang(query)
-    allowed = np.array([filters.allows(c, index.docs[c["doc_id"]]) for c in index.chunks], dtype=bool)
-    rankings: dict[str, list[str]] = {}
-    scores: dict[str, dict[str, float]] = {}
+    lists: dict[str, dict[str, float]] = {}
 
     if signals is None or "bm25" in signals:
         bm25 = index.lexical.scores(query)
+        allowed = np.array([filters.allows(c, index.docs[c["doc_id"]]) for c in index.chunks], dtype=bool)
         mask = allowed & (index.chunk_lang == q_lang) & (bm25 > 0)
-        order = [i for i in np.argsort(-bm25, kind="stable")[:CANDIDATES * 4] if mask[i]][:CANDIDATES]
-        rankings["bm25"] = [index.chunks[i]["chunk_id"] for i in order]
-        scores["bm25"] = {index.chunks[i]["chunk_id"]: float(bm25[i]) for i in order}
+        order = np.argsort(-np.where(mask, bm25, -np.inf), kind="stable")[:CANDIDATES]
+        lists["bm25"] = {index.chunks[i]["chunk_id"]: float(bm25[i]) for i in order if mask[i]}
     where = filters.where()
     for embedder in index.embedders:
-        if signals is not None and embedder.name not in signals:
-            continue
-        pairs = index.vectors.query(embedder, embedder.embed_query(query), CANDIDATES, where)
-        rankings[embedder.name] = [cid for cid, _ in pairs]
-        scores[embedder.name] = dict(pairs)
+        if signals is None or embedder.name in signals:
+            lists[embedder.name] = dict(index.vectors.query(embedder, embedder.embed_query(query), CANDIDATES, where))
 
-    fused = rrf(rankings, weights)
-    best = sorted(fused.items(), key=lambda item: -item[1])[:k]
+    primary = next((e.name for e in index.embedders if e.name in lists), "bm25")
+    chunk_lang = {cid: index.chunks[index.position[cid]]["lang"] for values in lists.values() for cid in values}
+    fused = fuse(lists, chunk_lang, q_lang, primary)
+    best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
     hits = []
     for chunk_id, score in best:
         record = index.chunks[index.position[chunk_id]]
         hits.append(Hit(
             chunk_id=chunk_id, doc_id=record["doc_id"], text=record["text"], lang=record["lang"], score=score,
             doc=index.docs[record["doc_id"]], section=record.get("section", ""),
-            signals={name: s[chunk_id] for name, s in scores.items() if chunk_id in s},
+            signals={name: values[chunk_id] for name, values in lists.items() if chunk_id in values},
         ))
     return hits

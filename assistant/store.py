@@ -37,7 +37,7 @@ def collection_name(build: str, embedder: str) -> str:
     """A Chroma-legal collection name for one embedder of one build.
 
     >>> collection_name("b1", "st:/models/x")
-    'b1-st-models-x-6a3d17'
+    'b1-st-models-x-0bded0'
     """
     slug = re.sub(r"[^A-Za-z0-9]+", "-", embedder).strip("-")[:40]
     digest = hashlib.sha256(embedder.encode()).hexdigest()[:6]

