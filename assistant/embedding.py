@@ -100,7 +100,7 @@ class SentenceTransformerEmbedder(Embedder):
 
         self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
         self.name = f"st:{path}"
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.dim = int(self._model.get_embedding_dimension() or 0)
 
     def embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
         return self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True)

@@ -171,8 +171,9 @@ def search(
 
     if signals is None or "bm25" in signals:
         bm25 = index.lexical.scores(query)
-        allowed = np.array([filters.allows(c, index.docs[c["doc_id"]]) for c in index.chunks], dtype=bool)
-        mask = allowed & (index.chunk_lang == q_lang) & (bm25 > 0)
+        mask = (index.chunk_lang == q_lang) & (bm25 > 0)
+        if filters.where():
+            mask &= np.array([filters.allows(c, index.docs[c["doc_id"]]) for c in index.chunks], dtype=bool)
         order = np.argsort(-np.where(mask, bm25, -np.inf), kind="stable")[:CANDIDATES]
         lists["bm25"] = {index.chunks[i]["chunk_id"]: float(bm25[i]) for i in order if mask[i]}
     where = filters.where()

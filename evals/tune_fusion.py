@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-XQ = Path("/work/shared/benchmarks/xquad")
+XQ = ROOT.parent / "shared" / "benchmarks" / "xquad"
 TASKS = [("th", "th"), ("en", "en"), ("th", "en"), ("en", "th")]  # (question language, passage language)
 BAR = {("th", "th"): (.933, .960), ("en", "en"): (.936, .963), ("th", "en"): (.788, .866), ("en", "th"): (.786, .865)}
 CANDIDATES = 50
