@@ -99,16 +99,41 @@ def build_chain(index: Index):
     def retrieve(state: dict[str, Any]) -> list[Hit]:
         return search(index, state["question"], k=POOL, filters=state.get("filters"))
 
-    return (
-        RunnablePassthrough.assign(question=lambda s: check_question(s["question"]))
-        | RunnablePassthrough.assign(hits=RunnableLambda(retrieve))
-        | RunnableLambda(lambda s: compose(index, s["question"], s["hits"], s.get("k") or index.settings.top_k))
-    )
+    def respond(state: dict[str, Any]) -> Answer:
+        k = state.get("k") or index.settings.top_k
+        filters = state.get("filters")
+        if not (filters and filters.where()):
+            exact = from_catalog(index, state["question"])
+            if exact is not None:
+                return exact
+        return compose(index, state["question"], retrieve(state), k)
+
+    return RunnablePassthrough.assign(question=lambda s: check_question(s["question"])) | RunnableLambda(respond)
 
 
 def answer(index: Index, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
     """Answer one question from the index. Raises MuangError for bad input (empty, too long, bad filter)."""
     return build_chain(index).invoke({"question": question, "filters": filters, "k": k})
+
+
+def from_catalog(index: Index, question: str) -> Answer | None:
+    """An exact count or list from the cities catalog, citing each city's document; None if not such a question."""
+    from assistant.catalog_answers import answer_from_catalog
+
+    lang = detect_lang(question)
+    found = answer_from_catalog(index.docs, index.catalog(), question, lang)
+    if found is None:
+        return None
+    text, cities = found
+    sources = []
+    for n, city in enumerate(cities, start=1):
+        doc_id = city.doc_ids.get(lang) or next(iter(city.doc_ids.values()))
+        doc = index.docs[doc_id]
+        first = index.chunks[index.doc_chunks[doc_id][0]]
+        sources.append(Source(n=n, doc_id=doc_id, title=doc.get("title", doc_id), lang=doc["lang"],
+                              city=city.slug, chunk_id=first["chunk_id"], score=1.0, url=doc.get("url", ""),
+                              text=first["text"]))
+    return Answer(question, lang, text, True, sources, mode="catalog")
 
 
 def compose(index: Index, question: str, hits: list[Hit], k: int) -> Answer:

@@ -127,7 +127,8 @@ def _complete_metadata(meta: dict[str, Any], text: str, path: Path, root: Path |
     out["sources"] = [str(s) for s in (sources if isinstance(sources, list) else [sources])]
     out["url"] = str(meta.get("url") or next((s for s in out["sources"] if s.startswith("http")), ""))
     smarts = meta.get("smarts")
-    out["smarts"] = [s for s in smarts if s in SMARTS] if isinstance(smarts, list) else []
+    # None means "not known from a source", which the catalog keeps apart from "none".
+    out["smarts"] = [s for s in smarts if s in SMARTS] if isinstance(smarts, list) else None
     for key in ("awarded", "batch", "city", "province"):
         if out.get(key) is not None:
             out[key] = str(out[key]) if key != "batch" else out[key]

@@ -50,7 +50,7 @@ def chroma_metadata(doc: dict[str, Any], lang: str) -> dict[str, Any]:
     meta: dict[str, Any] = {"doc_id": doc["doc_id"], "lang": lang, "kind": doc["kind"]}
     if doc.get("city"):
         meta["city"] = doc["city"]
-    for smart in doc.get("smarts", []):
+    for smart in doc.get("smarts") or []:
         meta[f"smart_{smart}"] = True
     return meta
 

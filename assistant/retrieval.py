@@ -67,7 +67,7 @@ class Filters:
     def allows(self, chunk: dict[str, Any], doc: dict[str, Any]) -> bool:
         return (
             (not self.city or doc.get("city") == self.city)
-            and (not self.smart or self.smart in doc.get("smarts", []))
+            and (not self.smart or self.smart in (doc.get("smarts") or []))
             and (not self.kind or doc.get("kind") == self.kind)
             and (not self.lang or chunk["lang"] == self.lang)
         )
@@ -96,6 +96,7 @@ class Index:
         self.lexical = LexicalIndex.load(folder / "bm25")
         self.vectors = store.open_vectors(settings, build)
         self._doc_tokens: dict[str, frozenset[str]] = {}
+        self._catalog: list | None = None
 
     def doc_tokens(self, doc_id: str) -> frozenset[str]:
         """Content words of a whole document (title and every chunk), computed once per document."""
@@ -108,6 +109,14 @@ class Index:
 
     def cities(self) -> set[str]:
         return {d["city"] for d in self.docs.values() if d.get("city")}
+
+    def catalog(self) -> list:
+        """The cities catalog of this build (assistant.catalog.City rows), built once."""
+        if self._catalog is None:
+            from assistant.catalog import build_catalog
+
+            self._catalog = build_catalog(self.docs)
+        return self._catalog
 
     def check_filters(self, filters: Filters) -> None:
         """Unknown filter values are bad input, reported with the valid choices."""

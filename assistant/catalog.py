@@ -1,0 +1,174 @@
+"""The cities catalog: a structured table built from city documents' front matter.
+
+Retrieval over prose cannot count or list reliably; the catalog can. It is built from every indexed document
+of kind `city` (the shipped corpus and a user's own documents with the same keys). `smarts: null` stays
+unknown: counts say how many cities are known and how many are not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from assistant.chunking import normalize
+from assistant.documents import SMARTS
+from assistant.errors import MuangError
+
+SMART_NAMES = {
+    "environment": ("สิ่งแวดล้อมอัจฉริยะ", "Smart Environment"),
+    "economy": ("เศรษฐกิจอัจฉริยะ", "Smart Economy"),
+    "mobility": ("ขนส่งอัจฉริยะ", "Smart Mobility"),
+    "energy": ("พลังงานอัจฉริยะ", "Smart Energy"),
+    "people": ("พลเมืองอัจฉริยะ", "Smart People"),
+    "living": ("การดำรงชีวิตอัจฉริยะ", "Smart Living"),
+    "governance": ("การบริหารภาครัฐอัจฉริยะ", "Smart Governance"),
+}
+
+
+@dataclass
+class City:
+    """One awarded area, merged from its Thai and English documents."""
+
+    slug: str
+    name_th: str = ""
+    name_en: str = ""
+    province_th: str = ""
+    province_en: str = ""
+    batch: int | None = None
+    meeting: str | None = None
+    smarts: list[str] | None = None
+    awarded: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    doc_ids: dict[str, str] = field(default_factory=dict)  # lang -> doc_id
+    sources: list[str] = field(default_factory=list)
+
+    def name(self, lang: str) -> str:
+        return (self.name_th or self.name_en) if lang == "th" else (self.name_en or self.name_th)
+
+    def province(self, lang: str) -> str:
+        return (self.province_th or self.province_en) if lang == "th" else (self.province_en or self.province_th)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_catalog(docs: dict[str, dict[str, Any]]) -> list[City]:
+    """Cities from document metadata (doc_id -> metadata), sorted by batch, then Thai name."""
+    cities: dict[str, City] = {}
+    for doc_id, meta in sorted(docs.items()):
+        slug = meta.get("city")
+        if meta.get("kind") != "city" or not slug:
+            continue
+        city = cities.setdefault(str(slug), City(slug=str(slug)))
+        lang = meta.get("lang", "th")
+        city.doc_ids.setdefault(lang, doc_id)
+        title = str(meta.get("title") or "")
+        city.name_th = city.name_th or str(meta.get("name_th") or (title if lang == "th" else ""))
+        city.name_en = city.name_en or str(meta.get("name_en") or (title if lang == "en" else ""))
+        province = str(meta.get("province") or "")
+        city.province_th = city.province_th or str(meta.get("province_th") or (province if lang == "th" else ""))
+        city.province_en = city.province_en or str(meta.get("province_en") or (province if lang == "en" else ""))
+        if city.batch is None and isinstance(meta.get("batch"), int):
+            city.batch = meta["batch"]
+        city.meeting = city.meeting or (str(meta["meeting"]) if meta.get("meeting") else None)
+        if city.smarts is None and isinstance(meta.get("smarts"), list):
+            city.smarts = [s for s in SMARTS if s in meta["smarts"]]
+        city.awarded = city.awarded or (str(meta["awarded"]) if meta.get("awarded") else None)
+        for alias in meta.get("aliases") or []:
+            if str(alias) not in city.aliases:
+                city.aliases.append(str(alias))
+        for source in meta.get("sources") or []:
+            if source not in city.sources:
+                city.sources.append(source)
+    return sorted(cities.values(), key=lambda c: (c.batch or 99, c.name_th or c.name_en))
+
+
+def filter_cities(
+    cities: list[City], smart: str | None = None, batch: int | None = None, province: str | None = None
+) -> list[City]:
+    """Cities having a Smart (known only), in a batch, in a province (Thai or English name, or alias)."""
+    if smart and smart not in SMARTS:
+        raise MuangError(f"unknown Smart {smart!r}; choose one of {', '.join(SMARTS)}")
+    wanted_province = resolve_province(province) if province else None
+    if province and wanted_province is None:
+        raise MuangError(f"unknown province {province!r}")
+    out = []
+    for city in cities:
+        if smart and smart not in (city.smarts or []):
+            continue
+        if batch is not None and city.batch != batch:
+            continue
+        if wanted_province and wanted_province not in (city.province_th, city.province_en):
+            continue
+        out.append(city)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _provinces() -> dict[str, tuple[str, str]]:
+    """Every spelling of a province (normalized) -> (Thai name, English name)."""
+    from pythainlp.corpus import provinces
+
+    table: dict[str, tuple[str, str]] = {}
+    for row in provinces(details=True):
+        names = (row["name_th"], row["name_en"])
+        for spelling in (row["name_th"], row["name_en"], row["name_en"].replace(" ", "")):
+            table[normalize(spelling)] = names
+    bangkok = table[normalize("กรุงเทพมหานคร")]
+    korat = table[normalize("นครราชสีมา")]
+    for spelling in ("กรุงเทพ", "กรุงเทพฯ", "กทม", "กทม.", "bkk"):
+        table[normalize(spelling)] = bangkok
+    for spelling in ("โคราช", "korat"):
+        table[normalize(spelling)] = korat
+    return table
+
+
+def resolve_province(name: str) -> str | None:
+    """The canonical Thai province name for a Thai or English name or common alias.
+
+    >>> resolve_province("Korat"), resolve_province("ระยอง"), resolve_province("Atlantis")
+    ('นครราชสีมา', 'ระยอง', None)
+    """
+    names = _provinces().get(normalize(name.strip()))
+    return names[0] if names else None
+
+
+def province_names(name: str) -> tuple[str, str]:
+    """(Thai, English) names of a province given any known spelling; unknown names come back as given."""
+    return _provinces().get(normalize(name.strip()), (name, name))
+
+
+def provinces_in(text: str) -> list[str]:
+    """Canonical Thai names of the provinces a text mentions, longest spellings first."""
+    text = normalize(text)
+    found: list[str] = []
+    for spelling in sorted(_provinces(), key=len, reverse=True):
+        if len(spelling) >= 3 and _mentions(text, spelling):
+            names = _provinces()[spelling]
+            if names[0] not in found:
+                found.append(names[0])
+            text = text.replace(spelling, " ")
+    return found
+
+
+def cities_named(cities: list[City], text: str) -> list[City]:
+    """Cities whose name, alias or slug a text mentions (Samyan / Sam Yan, Wangchan / Wang Chan, ...)."""
+    text = normalize(text)
+    squeezed = text.replace(" ", "")
+    found = []
+    for city in cities:
+        names = {city.name_th, city.name_en, city.slug.replace("-", " "), *city.aliases}
+        for name in names:
+            key = normalize(name)
+            if len(key) >= 3 and (_mentions(text, key) or key.replace(" ", "") in squeezed and " " in key):
+                found.append(city)
+                break
+    return found
+
+
+def _mentions(text: str, name: str) -> bool:
+    if re.search(r"[\u0E00-\u0E7F]", name):
+        return name in text  # Thai has no word spaces: substring is the only test
+    return re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", text) is not None

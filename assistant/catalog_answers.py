@@ -1,0 +1,142 @@
+"""Count and list questions answered exactly from the cities catalog, not from retrieved prose.
+
+"มีเมืองอัจฉริยะกี่เมืองที่ได้ครบ 7 ด้าน", "which batch-1 cities include Smart Energy",
+"เมืองอัจฉริยะในจังหวัดระยองมีที่ไหนบ้าง", "how many areas were approved in 2565". When the catalog is
+incomplete for the question (unknown Smarts, a partly known batch) the answer says what is known and
+that the rest is not in the documents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.catalog import SMART_NAMES, City, cities_named, filter_cities, province_names, provinces_in
+from assistant.chunking import normalize
+from assistant.documents import SMARTS
+
+_COUNT = re.compile(r"กี่|จำนวน|\bhow many\b|\bnumber of\b|\bcount\b")
+_LIST = re.compile(
+    r"อะไรบ้าง|ไหนบ้าง|ที่ใดบ้าง|ใดบ้าง|รายชื่อ|\b(which|what)\b.*\b(cities|areas|towns|places)\b|"
+    r"\blist\b|\bname the\b"
+)
+_CITY_NOUN = re.compile(r"เมือง|พื้นที่|\bcit(y|ies)\b|\bareas?\b|\btowns?\b|\bplaces?\b")
+_ALL_SEVEN = re.compile(r"ครบ\s*(ทั้ง)?\s*7|ครบทุกด้าน|\ball (7|seven)\b|\bevery smart\b")
+_BATCH_WORDS = {
+    1: r"รุ่นแรก|ชุดแรก|(ชุด|รุ่น)ที่\s*1\b|batch[\s-]*1\b|first batch|first five|5 เมืองแรก|1/2564",
+    2: r"(ชุด|รุ่น)ที่\s*2\b|batch[\s-]*2\b|second batch|2/2564",
+    3: r"(ชุด|รุ่น)ที่\s*3\b|batch[\s-]*3\b|third batch|1/2565",
+}
+_YEARS = {"2564": "2564", "2021": "2564", "2565": "2565", "2022": "2565"}
+_SMART_WORDS = {
+    "environment": r"สิ่งแวดล้อม|environment",
+    "economy": r"เศรษฐกิจ|econom",
+    "mobility": r"ขนส่ง|การเดินทาง|mobility|transport",
+    "energy": r"พลังงาน|energy",
+    "people": r"พลเมือง|\bpeople\b|citizen",
+    "living": r"การดำรงชีวิต|ความเป็นอยู่|\bliving\b",
+    "governance": r"บริหารภาครัฐ|ธรรมาภิบาล|governance|public administration",
+}
+
+
+@dataclass
+class CatalogQuery:
+    count: bool
+    smarts: list[str] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
+    province: str | None = None
+
+
+def parse(question: str, cities: list[City]) -> CatalogQuery | None:
+    """A catalog query if the question counts or lists cities (and names no single city), else None."""
+    text = normalize(question)
+    count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text))
+    if not (count or listing) or not _CITY_NOUN.search(text) or cities_named(cities, question):
+        return None
+    query = CatalogQuery(count=count and not listing or bool(re.search(r"กี่|how many", text)))
+    if _ALL_SEVEN.search(text):
+        query.smarts = list(SMARTS)
+    else:
+        query.smarts = [s for s, pattern in _SMART_WORDS.items() if re.search(pattern, text)]
+    query.batches = [b for b, pattern in _BATCH_WORDS.items() if re.search(pattern, text)]
+    if not query.batches:
+        years = {_YEARS[y] for y in re.findall(r"\b(2564|2021|2565|2022)\b", text)}
+        query.batches = sorted({c.batch for c in cities if c.batch and c.meeting and
+                                any(c.meeting.endswith(y) for y in years)})
+        if years and not query.batches:
+            return None
+    provinces = provinces_in(question)
+    query.province = provinces[0] if provinces else None
+    if not (query.smarts or query.batches or query.province) and not count:
+        return None
+    return query
+
+
+def approvals(docs: dict[str, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """How many areas each approval round approved, from any document's `approvals` front matter."""
+    out: dict[int, dict[str, Any]] = {}
+    for meta in docs.values():
+        for row in meta.get("approvals") or []:
+            if isinstance(row, dict) and isinstance(row.get("batch"), int):
+                out.setdefault(row["batch"], row)
+    return out
+
+
+def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], question: str, lang: str):
+    """(answer text, cited cities) or None when the question is not a catalog question."""
+    query = parse(question, cities)
+    if query is None or not cities:
+        return None
+    scope = [c for c in cities if c.batch in query.batches] if query.batches else cities
+    if query.province:
+        scope = filter_cities(scope, province=query.province)
+    unknown = [c for c in scope if query.smarts and c.smarts is None]
+    matched = [c for c in scope if all(s in (c.smarts or []) for s in query.smarts)] if query.smarts else scope
+    matched.sort(key=lambda c: (c.batch or 99, c.name(lang)))
+    return _compose(query, matched, unknown, approvals(docs), lang), matched
+
+
+def _compose(query: CatalogQuery, matched: list[City], unknown: list[City], rounds, lang: str) -> str:
+    th = lang == "th"
+    names = ", ".join(f"{c.name(lang)} [{i}]" for i, c in enumerate(matched, start=1))
+    what = _describe(query, lang)
+    if th:
+        head = f"ตามเอกสาร มี {len(matched)} เมือง{what}" + (f" ได้แก่ {names}" if matched else "")
+    else:
+        noun = "city" if len(matched) == 1 else "cities"
+        head = f"The documents list {len(matched)} {noun}{what}" + (f": {names}." if matched else ".")
+    notes = []
+    if unknown:
+        notes.append(
+            f"อีก {len(unknown)} เมืองในขอบเขตนี้ เอกสารไม่ระบุว่ามีด้านใดบ้าง จึงนับไม่ได้" if th else
+            f"For {len(unknown)} more cities in scope the documents do not say which Smarts they cover, "
+            "so they are not counted."
+        )
+    for batch in query.batches:
+        row = rounds.get(batch)
+        known = sum(1 for c in matched + unknown if c.batch == batch)
+        if row and isinstance(row.get("areas"), int) and row["areas"] > known:
+            notes.append(
+                f"ที่ประชุมครั้งที่ {row.get('meeting', batch)} เห็นชอบทั้งหมด {row['areas']} พื้นที่ "
+                f"แต่เอกสารที่มีระบุชื่อไว้เพียง {known} พื้นที่ ที่เหลือไม่อยู่ในเอกสาร" if th else
+                f"Meeting {row.get('meeting', batch)} approved {row['areas']} areas in all, but the documents "
+                f"name only {known} of them; the rest are not in the documents."
+            )
+    return " ".join([head, *notes])
+
+
+def _describe(query: CatalogQuery, lang: str) -> str:
+    th = lang == "th"
+    parts = []
+    if query.batches:
+        batches = ", ".join(str(b) for b in query.batches)
+        parts.append(f"ในชุดที่ {batches}" if th else f" in batch {batches}")
+    if query.province:
+        parts.append(f"ในจังหวัด{query.province}" if th else f" in {province_names(query.province)[1]}")
+    if query.smarts == list(SMARTS):
+        parts.append("ที่มีครบ 7 ด้าน" if th else " with all 7 Smarts")
+    elif query.smarts:
+        names = ", ".join(SMART_NAMES[s][0 if th else 1] for s in query.smarts)
+        parts.append(f"ที่มีด้าน{names}" if th else f" with {names}")
+    return (" " if th and parts else "") + " ".join(parts) if th else "".join(parts)
