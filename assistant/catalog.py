@@ -141,11 +141,25 @@ def province_names(name: str) -> tuple[str, str]:
 
 
 def provinces_in(text: str) -> list[str]:
-    """Canonical Thai names of the provinces a text mentions, longest spellings first."""
+    """Canonical Thai names of the provinces a text mentions, longest spellings first.
+
+    Short Thai names (เลย, ตาก, น่าน) also occur inside other words ("วังจันทร์วัลเลย์"), so names under
+    five letters count only after "จังหวัด" or "จ.".
+
+    >>> provinces_in("วังจันทร์วัลเลย์อยู่จังหวัดระยอง"), provinces_in("Which cities are in Korat?")
+    (['ระยอง'], ['นครราชสีมา'])
+    """
     text = normalize(text)
     found: list[str] = []
     for spelling in sorted(_provinces(), key=len, reverse=True):
-        if len(spelling) >= 3 and _mentions(text, spelling):
+        if len(spelling) < 3:
+            continue
+        thai = bool(re.search(r"[\u0E00-\u0E7F]", spelling))
+        if thai and len(spelling) < 5:
+            hit = re.search(rf"(จังหวัด|จ\.)\s*{re.escape(spelling)}", text) is not None
+        else:
+            hit = _mentions(text, spelling)
+        if hit:
             names = _provinces()[spelling]
             if names[0] not in found:
                 found.append(names[0])
@@ -153,16 +167,24 @@ def provinces_in(text: str) -> list[str]:
     return found
 
 
+_GENERIC = re.compile(r"เมืองอัจฉริยะ|สมาร์ทซิตี้|เมืองน่าอยู่|\bsmart city\b|\bliveable town\b|[()\"]")
+
+
 def cities_named(cities: list[City], text: str) -> list[City]:
-    """Cities whose name, alias or slug a text mentions (Samyan / Sam Yan, Wangchan / Wang Chan, ...)."""
+    """Cities whose name, alias or slug a text mentions (Samyan / Sam Yan, Wangchan / Wang Chan, ...).
+
+    Generic words ("เมืองอัจฉริยะ", "Smart City") are dropped from names first, so that
+    "วังจันทร์วัลเลย์" finds "เมืองอัจฉริยะวังจันทร์วัลเลย์".
+    """
     text = normalize(text)
     squeezed = text.replace(" ", "")
     found = []
     for city in cities:
         names = {city.name_th, city.name_en, city.slug.replace("-", " "), *city.aliases}
-        for name in names:
-            key = normalize(name)
-            if len(key) >= 3 and (_mentions(text, key) or key.replace(" ", "") in squeezed and " " in key):
+        keys = {k for name in names for k in (normalize(name), _GENERIC.sub(" ", normalize(name)).strip())}
+        for key in keys:
+            key = re.sub(r"\s+", " ", key)
+            if len(key) >= 3 and (_mentions(text, key) or " " in key and key.replace(" ", "") in squeezed):
                 found.append(city)
                 break
     return found

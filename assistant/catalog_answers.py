@@ -16,7 +16,10 @@ from assistant.catalog import SMART_NAMES, City, cities_named, filter_cities, pr
 from assistant.chunking import normalize
 from assistant.documents import SMARTS
 
-_COUNT = re.compile(r"กี่|จำนวน|\bhow many\b|\bnumber of\b|\bcount\b")
+# Counting cities, not criteria or Smarts: "กี่เมือง", "how many areas", "จำนวนพื้นที่".
+_COUNT = re.compile(
+    r"(กี่|จำนวน)\s*(เมือง|พื้นที่|แห่ง|โครงการ)|\b(how many|number of)\s+(smart\s+)?(cities|areas|towns|places|projects)\b"
+)
 _LIST = re.compile(
     r"อะไรบ้าง|ไหนบ้าง|ที่ใดบ้าง|ใดบ้าง|รายชื่อ|\b(which|what)\b.*\b(cities|areas|towns|places)\b|"
     r"\blist\b|\bname the\b"
@@ -24,7 +27,7 @@ _LIST = re.compile(
 _CITY_NOUN = re.compile(r"เมือง|พื้นที่|\bcit(y|ies)\b|\bareas?\b|\btowns?\b|\bplaces?\b")
 _ALL_SEVEN = re.compile(r"ครบ\s*(ทั้ง)?\s*7|ครบทุกด้าน|\ball (7|seven)\b|\bevery smart\b")
 _BATCH_WORDS = {
-    1: r"รุ่นแรก|ชุดแรก|(ชุด|รุ่น)ที่\s*1\b|batch[\s-]*1\b|first batch|first five|5 เมืองแรก|1/2564",
+    1: r"รุ่นแรก|ชุดแรก|(ชุด|รุ่น)ที่\s*1\b|batch[\s-]*1\b|first batch|first five|5 เมือง(อัจฉริยะ)?แรก|1/2564",
     2: r"(ชุด|รุ่น)ที่\s*2\b|batch[\s-]*2\b|second batch|2/2564",
     3: r"(ชุด|รุ่น)ที่\s*3\b|batch[\s-]*3\b|third batch|1/2565",
 }
@@ -54,7 +57,7 @@ def parse(question: str, cities: list[City]) -> CatalogQuery | None:
     count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text))
     if not (count or listing) or not _CITY_NOUN.search(text) or cities_named(cities, question):
         return None
-    query = CatalogQuery(count=count and not listing or bool(re.search(r"กี่|how many", text)))
+    query = CatalogQuery(count=count)
     if _ALL_SEVEN.search(text):
         query.smarts = list(SMARTS)
     else:

@@ -72,6 +72,18 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--kind", help="only documents of this kind (city, smarts, criteria, process, ...)")
             p.set_defaults(func=cmd_search)
 
+    p = sub.add_parser("cities", parents=[common], help="the precedents table: awarded cities")
+    p.add_argument("--smart", help="only cities known to address this Smart (e.g. energy)")
+    p.add_argument("--batch", type=int, help="only this approval batch (1, 2, 3)")
+    p.add_argument("--province", help="only this province (Thai or English name)")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(func=cmd_cities)
+
+    p = sub.add_parser("check", parents=[common], help="check a proposal against the application criteria")
+    p.add_argument("proposal", type=Path, metavar="PROPOSAL_FILE", help=".md .txt .html .pdf or .docx")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_check)
+
     p = sub.add_parser("eval", parents=[common], help="retrieval and answer metrics on a gold set")
     p.add_argument("--set", dest="gold", type=Path, default=Path("evals/gold.jsonl"), help="gold set (JSONL)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -159,6 +171,59 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         snippet = " ".join(row["text"].split())[:160]
         print(f"{row['rank']}. {row['score']:.4f}  {row['chunk_id']}  {row['title']} ({row['lang']})\n   {snippet}")
     return 0
+
+
+def cmd_cities(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.catalog import filter_cities
+    from assistant.retrieval import Index
+
+    cities = filter_cities(Index(settings).catalog(), smart=args.smart, batch=args.batch, province=args.province)
+    if args.json:
+        print(json.dumps([c.to_json() for c in cities], ensure_ascii=False))
+        return 0
+    rows = [("batch", "city", "province", "Smarts", "awarded")]
+    for c in cities:
+        smarts = "unknown" if c.smarts is None else f"{len(c.smarts)}: {' '.join(c.smarts)}"
+        rows.append((str(c.batch or "-"), f"{c.name_th} / {c.name_en}", f"{c.province_th} / {c.province_en}",
+                     smarts, c.awarded or "unknown"))
+    print(_table(rows))
+    print(f"{len(cities)} cities")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.criteria import check_text, read_proposal
+    from assistant.retrieval import Index
+
+    text = read_proposal(args.proposal)
+    report = check_text(Index(settings), text)
+    if args.json:
+        print(json.dumps({"proposal": str(args.proposal), **report.to_json()}, ensure_ascii=False))
+        return 0
+    th = report.lang == "th"
+    rows = [("criterion", "status", "score", "evidence / suggestion")]
+    for r in report.results:
+        detail = " | ".join(q[:90] for q in r.quotes) if r.status == "covered" else r.suggestion
+        rows.append((r.name_th if th else r.name_en, r.status, f"{r.score:.2f}", detail))
+    print(_table(rows))
+    print(("ด้านที่ข้อเสนอกล่าวถึง: " if th else "Smarts addressed: ") + (", ".join(report.smarts) or "-"))
+    return 0
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal: Thai vowel and tone marks take none."""
+    import unicodedata
+
+    return sum(0 if unicodedata.category(ch) in ("Mn", "Me") else 1 for ch in text)
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

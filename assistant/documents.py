@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.errors import MuangError
 
-SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
 KINDS = ("city", "smarts", "criteria", "process", "news", "faq", "document")
 SMARTS = ("environment", "economy", "mobility", "energy", "people", "living", "governance")
 _THAI = re.compile(r"[\u0E00-\u0E7F]")
@@ -70,14 +70,18 @@ def load_file(path: Path, root: Path | None = None) -> Document:
         data = path.read_bytes()
     except OSError as exc:
         raise MuangError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    raw = decode(data, path)
     meta: dict[str, Any] = {}
-    if suffix in (".html", ".htm"):
+    if suffix == ".pdf":
+        text = pdf_to_text(data, path)
+    elif suffix == ".docx":
+        text = docx_to_text(data, path)
+    elif suffix in (".html", ".htm"):
+        raw = decode(data, path)
         html_title, text = html_to_text(raw)
         if html_title:
             meta["title"] = html_title
     else:
-        front, text = split_front_matter(raw, path)
+        front, text = split_front_matter(decode(data, path), path)
         meta.update(front)
     if not text.strip():
         raise MuangError(f"{path}: no text")
@@ -181,3 +185,55 @@ def html_to_text(raw: str) -> tuple[str, str]:
     text = re.sub(r"[ \t\r\f\v]+", " ", "".join(parser.parts))
     text = re.sub(r"\n\s*\n+", "\n\n", text)
     return parser.title.strip(), "\n".join(line.strip() for line in text.splitlines()).strip()
+
+
+def pdf_to_text(data: bytes, path: Path) -> str:
+    """The text layer of a PDF, page by page. Thai extracted from PDFs often has vowels and tone marks
+    out of order: PyThaiNLP's normalize puts them back."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise MuangError(f"{path}: encrypted PDF; save an unprotected copy")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except MuangError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise MuangError(f"{path}: not a readable PDF ({type(exc).__name__})") from None
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text.strip():
+        raise MuangError(f"{path}: no text (scanned?); the PDF has no text layer")
+    from pythainlp.util import normalize
+
+    return normalize(text)
+
+
+def docx_to_text(data: bytes, path: Path) -> str:
+    """Paragraphs (headings as Markdown headings) and table rows of a Word document."""
+    import io
+    import zipfile
+
+    try:
+        from docx import Document as open_docx
+
+        word = open_docx(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise MuangError(f"{path}: not a readable .docx ({type(exc).__name__})") from None
+    parts: list[str] = []
+    for paragraph in word.paragraphs:
+        line = paragraph.text.strip()
+        if not line:
+            continue
+        style = (paragraph.style.name or "") if paragraph.style is not None else ""
+        level = style.removeprefix("Heading ").strip()
+        parts.append(f"{'#' * int(level)} {line}" if style.startswith("Heading") and level.isdigit() else line)
+    for table in word.tables:
+        for row in table.rows:
+            cells = [cell.text.strip() for cell in row.cells if cell.text.strip()]
+            if cells:
+                parts.append(" | ".join(cells))
+    return "\n\n".join(parts)
