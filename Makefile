@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install serve index test eval bench clean
+.PHONY: install serve index test eval bench bench-ui clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ eval: install
 
 bench: install
 	$(BIN)/python evals/bench_retrieval.py
+
+# 20 concurrent web clients asking the gold questions; add URL=http://host:port/ to load a running app.
+bench-ui: install
+	test -f $${MUANG_INDEX_DIR:-index}/CURRENT || $(BIN)/muang index
+	$(BIN)/python evals/bench_ui.py $(if $(URL),--url $(URL))
 
 clean:
 	rm -rf $(VENV) index/builds index/CURRENT

@@ -99,7 +99,8 @@ def _english_lines(text: str) -> list[str]:
         line = line.strip()
         if not line:
             continue
-        if lines and not _LIST_ITEM.match(line) and not lines[-1].endswith((".", "!", "?", ":", ";")):
+        if (lines and not _LIST_ITEM.match(line) and not _HEADING.match(line) and not _HEADING.match(lines[-1])
+                and not lines[-1].endswith((".", "!", "?", ":", ";"))):
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(line)

@@ -90,10 +90,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--details", type=Path, help="also write each question's result to this JSONL file")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("serve", parents=[common], help="the assistant for people (interactive)")
-    p.add_argument("--host", default="127.0.0.1")
+    p = sub.add_parser("serve", parents=[common], help="the web assistant (Gradio), on 127.0.0.1 by default")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--terminal", action="store_true", help="ask questions in this terminal instead")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("feedback", parents=[common], help="the thumbs-up/down feedback given in the UI")
+    p.add_argument("--export", type=Path, metavar="FILE.csv", help="write it all to a CSV file")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(func=cmd_feedback)
     return parser
 
 
@@ -238,7 +244,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     def ask(question: str) -> dict[str, Any]:
         result = answer(index, question)
-        return {"docs": ranked_docs(h.doc_id for h in result.hits), "answer": result.answer,
+        ranking = result.hits or result.sources  # a catalog answer ranks the documents it cites
+        return {"docs": ranked_docs(h.doc_id for h in ranking), "answer": result.answer, "mode": result.mode,
                 "confident": result.confident, "evidence": result.evidence}
 
     with tqdm(total=len(rows), desc="Evaluating", unit="q", file=sys.stderr, leave=False,
@@ -262,6 +269,23 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.terminal:
+        return _serve_terminal(settings)
+    # The web UI is a plugin found through the "muang.serve" entry point, so assistant/ never imports ui/.
+    from importlib.metadata import entry_points
+
+    found = list(entry_points(group="muang.serve"))
+    if not found:
+        raise MuangError("no web UI is installed (entry point group muang.serve); try `muang serve --terminal`")
+    launch = found[0].load()
+    from assistant.retrieval import Index
+
+    Index(settings)  # fail early, with the usual message, when there is no index
+    launch(settings, host=args.host, port=args.port)
+    return 0
+
+
+def _serve_terminal(settings: Settings) -> int:
     from assistant.answering import answer
     from assistant.retrieval import Index
 
@@ -278,3 +302,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             print(_format_answer(answer(index, question).to_json()) + "\n")
         except MuangError as exc:
             print(f"muang: {exc}", file=sys.stderr)
+
+
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant import feedback
+
+    if args.export:
+        count = feedback.export_csv(settings, args.export)
+        print(f"{count} feedback entries written to {args.export}")
+        return 0
+    rows = feedback.entries(settings)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for row in rows:
+        print(f"{row.get('time', '')}  {row.get('vote', ''):>4}  {row.get('question', '')}")
+    print(f"{len(rows)} entries")
+    return 0

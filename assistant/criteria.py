@@ -126,7 +126,7 @@ def check_text(index, text: str) -> CheckReport:
     criteria = load_criteria(index.docs, index.chunks)
     lang = detect_lang(text)
     units = [s for paragraph in re.split(r"\n\s*\n", text) for s in sentences(paragraph, lang)]
-    units = [u for u in units if any(ch.isalnum() for ch in u)]
+    units = [u for u in units if any(ch.isalnum() for ch in u) and not u.lstrip().startswith("#")]
     if not units:
         raise MuangError("the proposal has no sentences to check")
     from assistant.embedding import get_embedder
