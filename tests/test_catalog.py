@@ -1,0 +1,85 @@
+"""The cities catalog against the fact sheet, and count/list questions answered exactly from it."""
+
+import json
+import re
+
+import pytest
+import yaml
+
+from assistant.catalog import build_catalog, cities_named, filter_cities, provinces_in, resolve_province
+from assistant.cli import main
+from conftest import DATA
+
+pytestmark = pytest.mark.slow
+FACTS = [e for e in yaml.safe_load((DATA / "facts.yaml").read_text(encoding="utf-8")) if e.get("city")]
+
+
+def cities_json(capsys, index_dir, *flags):
+    assert main(["cities", "--json", "--index-dir", str(index_dir), *flags]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_every_fact_sheet_city_is_in_the_catalog_with_its_fields(capsys, corpus_index):
+    table = {c["slug"]: c for c in cities_json(capsys, corpus_index)}
+    for fact in FACTS:
+        city = table[fact["city"]]
+        assert city["name_th"] == fact["name_th"] and city["name_en"] == fact["name_en"]
+        assert (city["province_th"], city["province_en"]) == (fact["province_th"], fact["province_en"])
+        assert city["batch"] == fact.get("batch")
+        assert city["smarts"] == (None if fact["smarts"] is None else
+                                  [s for s in ("environment", "economy", "mobility", "energy", "people",
+                                               "living", "governance") if s in fact["smarts"]])
+        expected_awarded = str(fact["awarded"]) if fact.get("awarded") else None
+        assert city["awarded"] == expected_awarded
+        assert set(city["doc_ids"]) == {"th", "en"}
+    assert len(table) == len(FACTS)
+
+
+def test_filters(capsys, corpus_index):
+    assert {c["slug"] for c in cities_json(capsys, corpus_index, "--smart", "mobility", "--batch", "1")} == {
+        "phuket", "khon-kaen", "samyan", "wangchan-valley"}
+    assert {c["slug"] for c in cities_json(capsys, corpus_index, "--province", "Rayong")} == {
+        "wangchan-valley", "nakhon-rayong"}
+    assert {c["slug"] for c in cities_json(capsys, corpus_index, "--province", "โคราช")} == {"korat"}
+    assert main(["cities", "--smart", "magic", "--index-dir", str(corpus_index)]) == 2
+
+
+def test_names_and_spellings_resolve():
+    cities = build_catalog({
+        "a": {"kind": "city", "city": "samyan", "lang": "en", "title": "Samyan Smart City", "aliases": ["Sam Yan"]},
+        "b": {"kind": "city", "city": "wangchan-valley", "lang": "th", "title": "เมืองอัจฉริยะวังจันทร์วัลเลย์",
+              "aliases": ["Wang Chan Valley", "Wangchan"]},
+    })
+    assert [c.slug for c in cities_named(cities, "Where is Sam Yan?")] == ["samyan"]
+    assert [c.slug for c in cities_named(cities, "samyan smart city")] == ["samyan"]
+    assert [c.slug for c in cities_named(cities, "Wang Chan Valley อยู่ไหน")] == ["wangchan-valley"]
+    assert [c.slug for c in cities_named(cities, "วังจันทร์วัลเลย์ได้กี่ด้าน")] == ["wangchan-valley"]
+    assert resolve_province("โคราช") == resolve_province("Nakhon Ratchasima") == "นครราชสีมา"
+    assert provinces_in("วังจันทร์วัลเลย์อยู่ไหน") == []  # "เลย" inside the name is not Loei
+    assert filter_cities(cities, province="Bangkok") == []
+
+
+@pytest.mark.parametrize("question, expected, count", [
+    ("มีเมืองอัจฉริยะกี่เมืองที่ได้ครบ 7 ด้าน", ["ภูเก็ต", "ขอนแก่น", "สามย่าน", "วังจันทร์"], "4"),
+    ("which batch-1 cities include Smart Energy", ["Phuket", "Khon Kaen", "Mae Moh", "Samyan", "Wangchan"], "5"),
+    ("เมืองอัจฉริยะในจังหวัดระยองมีที่ไหนบ้าง", ["วังจันทร์", "นครระยอง"], "2"),
+    ("Which smart cities are in Korat?", ["Korat"], "1"),
+])
+def test_count_and_list_questions_are_exact_and_cite_each_city(capsys, corpus_index, question, expected, count):
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and result["confident"]
+    assert re.search(rf"\b{count}\b", result["answer"])
+    for name in expected:
+        assert name in result["answer"]
+    assert len(result["sources"]) == int(count)
+    assert all(f"[{s['n']}]" in result["answer"] for s in result["sources"])
+
+
+def test_unknown_smarts_and_partial_batches_are_said(capsys, corpus_index):
+    assert main(["ask", "how many areas were approved in 2565", "--json", "--index-dir", str(corpus_index)]) == 0
+    answer = json.loads(capsys.readouterr().out)["answer"]
+    assert "15" in answer and "not in the documents" in answer
+    assert main(["ask", "มีกี่เมืองที่มีด้านพลังงานอัจฉริยะ", "--json", "--index-dir", str(corpus_index)]) == 0
+    answer = json.loads(capsys.readouterr().out)["answer"]
+    assert "ไม่ระบุว่ามีด้านใดบ้าง" in answer
