@@ -121,6 +121,9 @@ def from_catalog(index: Index, question: str) -> Answer | None:
     from assistant.catalog_answers import answer_from_catalog
 
     lang = detect_lang(question)
+    words = content_tokens(question)
+    if len(index.lexical.known(words)) < len(words):
+        return None  # a word the documents never use (Singapore, a made-up town): not a question about them
     found = answer_from_catalog(index.docs, index.catalog(), question, lang)
     if found is None:
         return None

@@ -135,6 +135,11 @@ def resolve_province(name: str) -> str | None:
     return names[0] if names else None
 
 
+def province_spellings(thai_name: str) -> list[str]:
+    """Every known spelling (normalized) of a province given its canonical Thai name."""
+    return [spelling for spelling, names in _provinces().items() if names[0] == thai_name]
+
+
 def province_names(name: str) -> tuple[str, str]:
     """(Thai, English) names of a province given any known spelling; unknown names come back as given."""
     return _provinces().get(normalize(name.strip()), (name, name))

@@ -18,12 +18,18 @@ from assistant.documents import SMARTS
 
 # Counting cities, not criteria or Smarts: "กี่เมือง", "how many areas", "จำนวนพื้นที่".
 _COUNT = re.compile(
-    r"(กี่|จำนวน)\s*(เมือง|พื้นที่|แห่ง|โครงการ)|\b(how many|number of)\s+(smart\s+)?(cities|areas|towns|places|projects)\b"
+    r"(กี่|จำนวน)\s*(เมือง|พื้นที่|แห่ง|โครงการ|จังหวัด)|\b(how many|number of)\s+(smart\s+)?(cities|areas|towns|places|projects)\b"
 )
 _LIST = re.compile(
     r"อะไรบ้าง|ไหนบ้าง|ที่ใดบ้าง|ใดบ้าง|รายชื่อ|\b(which|what)\b.*\b(cities|areas|towns|places)\b|"
     r"\blist\b|\bname the\b"
 )
+# Counting applications, targets, renewals or rankings is not counting awarded cities.
+_OTHER_TOPIC = re.compile(
+    r"ยื่น|เป้า|สมัคร|ข้อเสนอ|เสนอ|ต่ออายุ|ดัชนี|อันดับ|อาเซียน|ประกาศ|ลงทุน|"
+    r"\btarget|\bappl(y|ied|ication)|\bpropos|\brenew|\bindex\b|\btscci\b|\bascn\b|\basean\b|\brank|\binvest"
+)
+_ONLY = re.compile(r"\bthe only\b|\bonly (smart )?cit(y|ies)\b|แห่งเดียว|เมืองเดียว|ที่เดียว")
 _CITY_NOUN = re.compile(r"เมือง|พื้นที่|\bcit(y|ies)\b|\bareas?\b|\btowns?\b|\bplaces?\b")
 _ALL_SEVEN = re.compile(r"ครบ\s*(ทั้ง)?\s*7|ครบทุกด้าน|\ball (7|seven)\b|\bevery smart\b")
 _BATCH_WORDS = {
@@ -54,8 +60,13 @@ class CatalogQuery:
 def parse(question: str, cities: list[City]) -> CatalogQuery | None:
     """A catalog query if the question counts or lists cities (and names no single city), else None."""
     text = normalize(question)
-    count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text))
-    if not (count or listing) or not _CITY_NOUN.search(text) or cities_named(cities, question):
+    provinces = provinces_in(question)
+    only = bool(provinces and _ONLY.search(text))  # "the only smart city in Rayong?" asks for the list
+    count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text)) or only
+    if not (count or listing) or not _CITY_NOUN.search(text) or _OTHER_TOPIC.search(text):
+        return None
+    # "จังหวัดภูเก็ตมีเมืองอัจฉริยะกี่แห่ง" names a province, not the city called Phuket.
+    if not only and cities_named(cities, _without(text, provinces)):
         return None
     query = CatalogQuery(count=count)
     if _ALL_SEVEN.search(text):
@@ -64,23 +75,36 @@ def parse(question: str, cities: list[City]) -> CatalogQuery | None:
         query.smarts = [s for s, pattern in _SMART_WORDS.items() if re.search(pattern, text)]
     query.batches = [b for b, pattern in _BATCH_WORDS.items() if re.search(pattern, text)]
     if not query.batches:
-        years = {_YEARS[y] for y in re.findall(r"\b(2564|2021|2565|2022)\b", text)}
+        mentioned = re.findall(r"\b(25[5-7]\d|20[1-3]\d)\b", text)
+        if any(y not in _YEARS for y in mentioned):
+            return None  # a year the approval rounds do not cover
+        years = {_YEARS[y] for y in mentioned}
         query.batches = sorted({c.batch for c in cities if c.batch and c.meeting and
                                 any(c.meeting.endswith(y) for y in years)})
         if years and not query.batches:
             return None
-    provinces = provinces_in(question)
     query.province = provinces[0] if provinces else None
     if not (query.smarts or query.batches or query.province) and not count:
         return None
     return query
 
 
+def _without(text: str, provinces: list[str]) -> str:
+    """The text with its province mentions removed (every spelling of each province)."""
+    from assistant.catalog import province_spellings
+
+    for province in provinces:
+        for spelling in province_spellings(province):
+            text = text.replace(spelling, " ")
+    return text
+
+
 def approvals(docs: dict[str, dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """How many areas each approval round approved, from any document's `approvals` front matter."""
+    """How many areas each approval round approved, from any document's `batches` front matter
+    (e.g. corpus/batches-*.md: {batch: 3, meeting: "1/2565", areas: 15, provinces: 14})."""
     out: dict[int, dict[str, Any]] = {}
     for meta in docs.values():
-        for row in meta.get("approvals") or []:
+        for row in meta.get("batches") or []:
             if isinstance(row, dict) and isinstance(row.get("batch"), int):
                 out.setdefault(row["batch"], row)
     return out
@@ -104,14 +128,26 @@ def _compose(query: CatalogQuery, matched: list[City], unknown: list[City], roun
     th = lang == "th"
     names = ", ".join(f"{c.name(lang)} [{i}]" for i, c in enumerate(matched, start=1))
     what = _describe(query, lang)
+    parts = []
+    official = [rounds[b] for b in query.batches if isinstance(rounds.get(b, {}).get("areas"), int)]
+    if query.count and official and len(official) == len(query.batches) and not query.smarts and not query.province:
+        # The meetings' own totals come first: the named list may be partial.
+        each = ", ".join(
+            (f"ครั้งที่ {r['meeting']} เห็นชอบ {r['areas']} พื้นที่" if th
+             else f"meeting {r['meeting']} approved {r['areas']} areas") for r in official)
+        total = sum(r["areas"] for r in official)
+        if len(official) > 1:
+            parts.append(f"ตามเอกสาร {each} รวม {total} พื้นที่" if th else
+                         f"According to the documents, {each}: {total} areas in all.")
+        else:
+            parts.append(f"ตามเอกสาร {each}" if th else f"According to the documents, {each}.")
     if th:
-        head = f"ตามเอกสาร มี {len(matched)} เมือง{what}" + (f" ได้แก่ {names}" if matched else "")
+        parts.append(f"เอกสารระบุชื่อ {len(matched)} เมือง{what}" + (f" ได้แก่ {names}" if matched else ""))
     else:
         noun = "city" if len(matched) == 1 else "cities"
-        head = f"The documents list {len(matched)} {noun}{what}" + (f": {names}." if matched else ".")
-    notes = []
+        parts.append(f"The documents name {len(matched)} {noun}{what}" + (f": {names}." if matched else "."))
     if unknown:
-        notes.append(
+        parts.append(
             f"อีก {len(unknown)} เมืองในขอบเขตนี้ เอกสารไม่ระบุว่ามีด้านใดบ้าง จึงนับไม่ได้" if th else
             f"For {len(unknown)} more cities in scope the documents do not say which Smarts they cover, "
             "so they are not counted."
@@ -119,14 +155,14 @@ def _compose(query: CatalogQuery, matched: list[City], unknown: list[City], roun
     for batch in query.batches:
         row = rounds.get(batch)
         known = sum(1 for c in matched + unknown if c.batch == batch)
-        if row and isinstance(row.get("areas"), int) and row["areas"] > known:
-            notes.append(
+        if row and isinstance(row.get("areas"), int) and row["areas"] > known and not query.smarts:
+            parts.append(
                 f"ที่ประชุมครั้งที่ {row.get('meeting', batch)} เห็นชอบทั้งหมด {row['areas']} พื้นที่ "
                 f"แต่เอกสารที่มีระบุชื่อไว้เพียง {known} พื้นที่ ที่เหลือไม่อยู่ในเอกสาร" if th else
                 f"Meeting {row.get('meeting', batch)} approved {row['areas']} areas in all, but the documents "
                 f"name only {known} of them; the rest are not in the documents."
             )
-    return " ".join([head, *notes])
+    return " ".join(parts)
 
 
 def _describe(query: CatalogQuery, lang: str) -> str:

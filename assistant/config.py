@@ -19,8 +19,8 @@ DEFAULT_CHUNK_OVERLAP = 1
 DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
 # Confidence: below these the answer abstains. Set by `python evals/calibrate.py` on evals/gold.jsonl.
-DEFAULT_MIN_DENSE = 0.75
-DEFAULT_MIN_COVERAGE = 0.33
+DEFAULT_MIN_DENSE = 0.76
+DEFAULT_MIN_COVERAGE = 0.28
 
 _ENV_PREFIX = "MUANG_"
 
