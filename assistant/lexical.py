@@ -22,7 +22,10 @@ _EN_STOPWORDS = frozenset(
     "many much tell please any some".split()
 )
 # Question words that PyThaiNLP's stopword list lacks; they say what is asked, not what it is about.
-_THAI_QUESTION_WORDS = frozenset(["กี่", "ไหม", "มั๊ย", "เปล่า", "หรือเปล่า", "ล่ะ", "จ้ะ", "คับ"])
+_THAI_QUESTION_WORDS = frozenset([
+    "กี่", "ไหม", "มั๊ย", "เปล่า", "หรือเปล่า", "ล่ะ", "จ้ะ", "คับ", "ที่ไหนบ้าง", "อย่างไรบ้าง", "ครับผม",
+    "นะคะ", "นะครับ", "คะ", "ขอบคุณ",
+])
 
 
 @lru_cache(maxsize=1)
