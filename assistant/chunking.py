@@ -20,7 +20,6 @@ _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u0E00-
 # crfcut ends a sentence after Thai abbreviations such as "พ.ศ." or "ต.ค."; rejoin those.
 _THAI_ABBREVIATION_END = re.compile(r"(?:^|[\s(])(?:[\u0E01-\u0E2E]{1,3}\.){1,3}\s*$")
 _LIST_ITEM = re.compile(r"^([-*+•]|\d{1,3}[.)])\s")
-_WORD = re.compile(r"[\w\u0E00-\u0E7F]")
 
 
 @dataclass(frozen=True)
@@ -245,6 +244,3 @@ def _bounded(text: str, start: int, sentence: str, max_tokens: int):
     if count:
         yield "sentence", start + piece_start, start + pos, count
 
-
-def has_word(text: str) -> bool:
-    return bool(_WORD.search(text))

@@ -24,7 +24,6 @@ from assistant.chunking import normalize, sentences
 from assistant.documents import SMARTS, detect_lang, load_file
 from assistant.errors import MuangError
 
-STATUSES = ("covered", "weak", "missing")
 # Score = 0.6 phrase coverage + 0.4 meaning; thresholds set on tests/data/proposals (see tests/test_criteria.py).
 COVERED, WEAK = 0.55, 0.30
 MIN_SENTENCE_WORDS = 6  # shorter lines (lists of buzzwords) count for meaning but not as evidence

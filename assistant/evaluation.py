@@ -10,8 +10,6 @@ from typing import Any
 from assistant.chunking import normalize
 from assistant.errors import MuangError
 
-METRICS = ("recall@1", "recall@5", "mrr@10", "answer_accuracy", "abstain_rate_out")
-
 
 def load_gold(path: Path) -> list[dict[str, Any]]:
     path = Path(path)

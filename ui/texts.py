@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from assistant.catalog import SMART_NAMES  # one table of Smart names for CLI, answers and UI
+
 LANGS = ("th", "en")
 DEFAULT_LANG = "th"
 LANG_CHOICES = [("ไทย", "th"), ("English", "en")]
@@ -177,15 +179,6 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-SMART_NAMES = {
-    "environment": ("สิ่งแวดล้อมอัจฉริยะ", "Smart Environment"),
-    "economy": ("เศรษฐกิจอัจฉริยะ", "Smart Economy"),
-    "mobility": ("การเดินทางและขนส่งอัจฉริยะ", "Smart Mobility"),
-    "energy": ("พลังงานอัจฉริยะ", "Smart Energy"),
-    "people": ("พลเมืองอัจฉริยะ", "Smart People"),
-    "living": ("การดำรงชีวิตอัจฉริยะ", "Smart Living"),
-    "governance": ("การบริหารภาครัฐอัจฉริยะ", "Smart Governance"),
-}
 
 # Example questions per user type; every one is answered by the shipped corpus (from evals/gold.jsonl).
 EXAMPLES: dict[str, dict[str, list[str]]] = {
