@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import threading
 
 import pytest
@@ -89,3 +90,15 @@ def test_concurrent_votes_are_all_kept(settings):
     for thread in threads:
         thread.join()
     assert len(feedback.entries(settings)) == 80
+
+
+def test_feedback_command_lists_and_exports(settings, tmp_path, capsys):
+    from assistant.cli import main
+
+    feedback.record(settings, "แม่เมาะอยู่จังหวัดไหน", "ลำปาง [1]", [SOURCE], "up")
+    assert main(["feedback", "--json", "--index-dir", str(settings.index_dir)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["question"], r["vote"]) for r in rows] == [("แม่เมาะอยู่จังหวัดไหน", "up")]
+    target = tmp_path / "votes.csv"
+    assert main(["feedback", "--export", str(target), "--index-dir", str(settings.index_dir)]) == 0
+    assert "1 feedback entries" in capsys.readouterr().out and "ลำปาง" in target.read_text(encoding="utf-8-sig")
