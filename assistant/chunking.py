@@ -106,25 +106,25 @@ def _english_lines(text: str) -> list[str]:
     return lines
 
 
-def _rejoin_fragments(parts: list[str]) -> list[str]:
-    """crfcut cuts Thai at many spaces; a piece too short to stand alone joins its neighbour."""
+def _rejoin(parts: list[str], joins) -> list[str]:
+    """Join each piece to the one before it when `joins(previous, piece)` says so."""
     out: list[str] = []
     for part in parts:
-        if out and (len(part) < MIN_SENTENCE_CHARS or len(out[-1]) < MIN_SENTENCE_CHARS):
+        if out and joins(out[-1], part):
             out[-1] = f"{out[-1]} {part}"
         else:
             out.append(part)
     return out
+
+
+def _rejoin_fragments(parts: list[str]) -> list[str]:
+    """crfcut cuts Thai at many spaces; a piece too short to stand alone joins its neighbour."""
+    return _rejoin(parts, lambda prev, part: min(len(prev), len(part)) < MIN_SENTENCE_CHARS)
 
 
 def _rejoin_abbreviations(parts: list[str]) -> list[str]:
-    out: list[str] = []
-    for part in parts:
-        if out and _THAI_ABBREVIATION_END.search(out[-1]):
-            out[-1] = f"{out[-1]} {part}"
-        else:
-            out.append(part)
-    return out
+    """crfcut ends a sentence after "พ.ศ." or "ต.ค."; the next piece belongs to it."""
+    return _rejoin(parts, lambda prev, _: _THAI_ABBREVIATION_END.search(prev) is not None)
 
 
 def chunk(
