@@ -18,6 +18,8 @@ DEFAULT_CHUNK_TOKENS = 180
 DEFAULT_CHUNK_OVERLAP = 1
 DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
+DEFAULT_MAX_FILE_MB = 50
+DEFAULT_MAX_PDF_PAGES = 2000
 # Confidence: below these the answer abstains. Set by `python evals/calibrate.py` on evals/gold.jsonl.
 DEFAULT_MIN_DENSE = 0.76
 DEFAULT_MIN_COVERAGE = 0.28
@@ -41,6 +43,8 @@ class Settings:
     top_k: int = DEFAULT_TOP_K
     min_dense: float = DEFAULT_MIN_DENSE
     min_coverage: float = DEFAULT_MIN_COVERAGE
+    max_file_mb: float = DEFAULT_MAX_FILE_MB
+    max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -57,24 +57,27 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_file(path: Path, root: Path | None = None) -> Document:
+def load_file(path: Path, root: Path | None = None, max_mb: float = 50, max_pdf_pages: int = 2000) -> Document:
     """Load one file. `root` is the folder given to `muang index`; doc ids are relative to it.
 
-    Raises MuangError with a one-line reason for unreadable or unsupported files.
+    Raises MuangError with a one-line reason for unreadable, unsupported, oversized or garbled files.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise MuangError(f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}")
     try:
+        size = path.stat().st_size
+        if size > max_mb * 1024 * 1024:
+            raise MuangError(f"{path}: file is {size / 1048576:.1f} MB; the limit is {max_mb:g} MB (MUANG_MAX_FILE_MB)")
         data = path.read_bytes()
     except OSError as exc:
         raise MuangError(f"{path}: cannot read ({exc.strerror or exc})") from None
     meta: dict[str, Any] = {}
     if suffix == ".pdf":
-        text = pdf_to_text(data, path)
+        text = pdf_to_text(data, path, max_pdf_pages)
     elif suffix == ".docx":
-        text = docx_to_text(data, path)
+        text = docx_to_text(data, path, max_bytes=int(max_mb * 1024 * 1024) * 4)
     elif suffix in (".html", ".htm"):
         raw = decode(data, path)
         html_title, text = html_to_text(raw)
@@ -89,17 +92,48 @@ def load_file(path: Path, root: Path | None = None) -> Document:
 
 
 def decode(data: bytes, path: Path) -> str:
-    """Decode bytes as UTF-8 (with or without BOM), UTF-16 with BOM, or Thai TIS-620/cp874."""
+    """Decode text: a BOM, else strict UTF-8, else the encoding charset-normalizer detects (TIS-620, cp874,
+    UTF-16 without BOM, ...). Text that decodes to garbage (binary data, control characters) is refused."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    text = data.decode("cp874", errors="replace")
-    if text.count("\ufffd") > len(text) // 100 or not _THAI.search(text):
-        raise MuangError(f"{path}: not UTF-8, UTF-16 or Thai TIS-620/cp874 text")
+        text = data.decode("utf-16", errors="replace")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = _thai_legacy(data) or _detected(data, path)
+    text = text.replace("\x00", "")
+    if text and _garbage_share(text) > 0.02:
+        raise MuangError(f"{path}: decodes to garbage (control characters or binary data); not indexed")
     return text
+
+
+def _thai_legacy(data: bytes) -> str | None:
+    """TIS-620 / Windows-874 text, which general detectors mistake for CJK on short files: accepted when it
+    decodes strictly and reads as mostly Thai letters."""
+    try:
+        text = data.decode("cp874")
+    except UnicodeDecodeError:
+        return None
+    letters = _LETTER.findall(text)
+    return text if letters and sum(1 for ch in letters if _THAI.match(ch)) / len(letters) >= 0.5 else None
+
+
+def _detected(data: bytes, path: Path) -> str:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise MuangError(f"{path}: not text in any encoding we can detect (binary file?)")
+    return str(best)
+
+
+def _garbage_share(text: str) -> float:
+    import unicodedata
+
+    sample = text[:200_000]
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (unicodedata.category(ch) in ("Cc", "Co", "Cs", "Cn")
+                                                       and ch not in "\n\r\t\f"))
+    return bad / max(1, len(sample))
 
 
 def split_front_matter(raw: str, path: Path | str = "") -> tuple[dict[str, Any], str]:
@@ -187,7 +221,7 @@ def html_to_text(raw: str) -> tuple[str, str]:
     return parser.title.strip(), "\n".join(line.strip() for line in text.splitlines()).strip()
 
 
-def pdf_to_text(data: bytes, path: Path) -> str:
+def pdf_to_text(data: bytes, path: Path, max_pages: int = 2000) -> str:
     """The text layer of a PDF, page by page. Thai extracted from PDFs often has vowels and tone marks
     out of order: PyThaiNLP's normalize puts them back."""
     import io
@@ -199,6 +233,8 @@ def pdf_to_text(data: bytes, path: Path) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise MuangError(f"{path}: encrypted PDF; save an unprotected copy")
+        if len(reader.pages) > max_pages:
+            raise MuangError(f"{path}: PDF has {len(reader.pages)} pages; the limit is {max_pages} (MUANG_MAX_PDF_PAGES)")
         pages = [page.extract_text() or "" for page in reader.pages]
     except MuangError:
         raise
@@ -212,16 +248,25 @@ def pdf_to_text(data: bytes, path: Path) -> str:
     return normalize(text)
 
 
-def docx_to_text(data: bytes, path: Path) -> str:
-    """Paragraphs (headings as Markdown headings) and table rows of a Word document."""
+def docx_to_text(data: bytes, path: Path, max_bytes: int = 200 * 1024 * 1024) -> str:
+    """Paragraphs (headings as Markdown headings) and table rows of a Word document.
+
+    The archive's declared sizes are checked before anything is inflated: a zip bomb is refused."""
     import io
     import zipfile
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+            if inflated > max_bytes or inflated > 200 * max(1, len(data)):
+                raise MuangError(f"{path}: .docx inflates to {inflated / 1048576:.0f} MB (zip bomb?); not indexed")
+    except zipfile.BadZipFile:
+        raise MuangError(f"{path}: not a readable .docx (not a zip archive)") from None
+    try:
         from docx import Document as open_docx
 
         word = open_docx(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, AttributeError) as exc:
         raise MuangError(f"{path}: not a readable .docx ({type(exc).__name__})") from None
     parts: list[str] = []
     for paragraph in word.paragraphs:

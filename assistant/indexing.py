@@ -83,6 +83,7 @@ def build_index(
     embedders = get_embedders(settings.embedder)
     report = IndexReport()
     with store.index_lock(settings):
+        store.discard_unfinished(settings)
         previous = None if rebuild else store.current_build(settings)
         old_manifest: dict[str, Any] = {"files": {}, "embedders": []}
         old_chunks: list[dict[str, Any]] = []
@@ -119,7 +120,7 @@ def build_index(
                 report.unchanged.append(key)
                 continue
             try:
-                doc = load_file(path, root)
+                doc = load_file(path, root, settings.max_file_mb, settings.max_pdf_pages)
                 records = _chunk_records(doc.text, doc.metadata, settings)
             except MuangError as exc:
                 report.failed.append((key, str(exc).removeprefix(f"{path}: ")))

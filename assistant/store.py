@@ -143,6 +143,18 @@ def discard_build(settings: Settings, build: str) -> None:
     shutil.rmtree(build_dir(settings, build), ignore_errors=True)
 
 
+def discard_unfinished(settings: Settings) -> None:
+    """Remove builds that a killed `muang index` left behind: not current and without a manifest
+    (the manifest is the last file a build writes). Call only while holding the index lock."""
+    folder = settings.index_dir / "builds"
+    if not folder.is_dir():
+        return
+    current = current_build(settings)
+    for build in folder.iterdir():
+        if build.is_dir() and build.name != current and not (build / "manifest.json").exists():
+            discard_build(settings, build.name)
+
+
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
