@@ -98,6 +98,10 @@ class Index:
         self._doc_tokens: dict[str, frozenset[str]] = {}
         self._catalog: list | None = None
 
+    def is_current(self) -> bool:
+        """Whether this is still the build queries should read (a later `muang index` may have committed)."""
+        return store.current_build(self.settings) == self.build
+
     def doc_tokens(self, doc_id: str) -> frozenset[str]:
         """Content words of a whole document (title and every chunk), computed once per document."""
         cached = self._doc_tokens.get(doc_id)

@@ -1,5 +1,6 @@
 """`kill -9` during `muang index` never breaks the index: the old answers stay, the next run finishes."""
 
+import json
 import os
 import shutil
 import signal
@@ -81,3 +82,18 @@ def test_a_second_index_run_is_refused_while_one_runs(tmp_path, corpus_index, ne
     finally:
         first.wait(timeout=300)
     assert first.returncode == 0
+
+
+def test_a_serving_process_sees_new_documents_once_a_reindex_commits(tmp_path, corpus_index, new_docs):
+    from ui.service import Service
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(corpus_index, index_dir)
+    service = Service(Settings.load(env={}, index_dir=index_dir))
+    first = service.index()
+    assert answer(first, QUESTION).confident
+    done = muang("index", str(new_docs), "--json", index_dir=index_dir)
+    assert done.returncode == 0, done.stderr
+    second = service.index()
+    assert second is not first and second.build == json.loads(done.stdout)["build"]
+    assert answer(second, NEW_QUESTION).sources[0].doc_id.startswith("note-")

@@ -31,9 +31,10 @@ class Service:
 
     # -- the index -------------------------------------------------------------------------------
     def index(self):
-        """The open Index; raises MuangError when there is none yet."""
+        """The open Index, reopened when another process (`muang index`) has committed a newer build;
+        raises MuangError when there is none yet."""
         with self._lock:
-            if self._index is None:
+            if self._index is None or not self._index.is_current():
                 from assistant.retrieval import Index
 
                 self._index = Index(self.settings)
