@@ -222,7 +222,7 @@ def test_precedents_tab(page):
     assert page.locator("#smarts-chart .bar-row").count() == 7
     shot(page, "precedents.png")
     page.locator("#prec-smart input").click()
-    page.get_by_role("option", name="การเดินทางและขนส่งอัจฉริยะ").click()
+    page.get_by_role("option", name="ขนส่งอัจฉริยะ", exact=True).click()
     page.wait_for_timeout(1000)
     assert page.locator("#cities").get_by_text("ภูเก็ต").count() >= 1
 
