@@ -227,7 +227,7 @@ def pdf_to_text(data: bytes, path: Path, max_pages: int = 2000) -> str:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -238,7 +238,8 @@ def pdf_to_text(data: bytes, path: Path, max_pages: int = 2000) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except MuangError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, IndexError, AttributeError, AssertionError,
+            ZeroDivisionError, RecursionError) as exc:  # pypdf's errors on broken or hostile files are many
         raise MuangError(f"{path}: not a readable PDF ({type(exc).__name__})") from None
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text.strip():

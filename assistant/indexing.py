@@ -125,6 +125,10 @@ def build_index(
             except MuangError as exc:
                 report.failed.append((key, str(exc).removeprefix(f"{path}: ")))
                 continue
+            except (Exception, RecursionError) as exc:  # a hostile file must not stop the others
+                message = " ".join(str(exc).split())[:200]
+                report.failed.append((key, f"could not be read ({type(exc).__name__}: {message})"))
+                continue
             (report.updated if old else report.added).append(key)
             kept_files.pop(key, None)
             new_docs[key] = doc.metadata
