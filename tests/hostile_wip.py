@@ -1,4 +1,4 @@
-# Work in progress (issue 6): not collected by pytest until its failing cases are fixed; rename to test_hostile.py.
+# Work in progress (issue 6): not collected by pytest until the library fixes listed in the closing note land; then rename to test_hostile.py.
 """Hostile input, end to end through the `muang` command.
 
 File cases: each writes one or more hostile files into a fresh folder; `muang index FOLDER --json` runs on a
@@ -18,7 +18,6 @@ worker is killed and restarted. Nothing here is a committed binary: every file i
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
 import json
 import os
@@ -999,8 +998,11 @@ def check_summary(summary: dict, expected: dict[str, Expect], folder: Path, inde
         if record["doc_id"] not in new_docs:
             continue
         for bad_text in FORBIDDEN_IN_CHUNKS:
-            if bad_text in record["text"] or bad_text in record.get("context", ""):
-                problems.append(f"chunk {record['chunk_id']!r} holds {bad_text!r}: {record['text'][:200]!r}")
+            for where in ("text", "context"):
+                at = record.get(where, "").find(bad_text)
+                if at >= 0:
+                    problems.append(f"chunk {record['chunk_id']!r} holds {bad_text!r} in its {where}: "
+                                    f"...{record[where][max(0, at - 60):at + 60]!r}...")
         if len(record["text"]) > MAX_CHUNK_CHARS:
             problems.append(f"chunk {record['chunk_id']!r} has {len(record['text'])} characters")
     for doc_id, meta in new_docs.items():
