@@ -8,6 +8,7 @@ ever quoted, never followed as an instruction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,8 +84,15 @@ class Answer:
         }
 
 
+# Terminal escape sequences (colour, cursor, title) and other C0/C1 controls: a question is text, and a
+# control character echoed back into an answer or a terminal does harm.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def check_question(question: str) -> str:
-    question = (question or "").strip()
+    """The question as text to answer: control characters and undecodable bytes removed, length checked."""
+    question = _CONTROLS.sub(" ", _ESCAPES.sub("", question or "")).strip()
     if not question:
         raise MuangError("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:
@@ -145,7 +153,8 @@ def compose(index: Index, question: str, hits: list[Hit], k: int) -> Answer:
     text = _TEXT[lang]
     q_tokens = content_tokens(question)
     evidence = _evidence(index, q_tokens, hits, lang)
-    confident = bool(hits) and evidence["dense"] >= index.settings.min_dense and (
+    # A question with no content word ("???", emoji) asks nothing the documents could answer.
+    confident = bool(hits and q_tokens) and evidence["dense"] >= index.settings.min_dense and (
         evidence["coverage"] >= index.settings.min_coverage
     )
     picked = pick_sentences(*sentence_features(index, question, lang, q_tokens, hits[:READ])) if confident else []
@@ -216,7 +225,8 @@ def sentence_features(
     candidates: list[tuple[Hit, str, int]] = []
     for rank, hit in enumerate(hits):
         for sentence in sentences(hit.text, hit.lang):
-            if any(ch.isalnum() for ch in sentence) and not sentence.lstrip().startswith("#"):
+            # A "sentence" without a letter is a list number or a date line, never an answer on its own.
+            if any(ch.isalpha() for ch in sentence) and not sentence.lstrip().startswith("#"):
                 candidates.append((hit, sentence, rank))
     features = np.zeros((len(candidates), 4))
     if not candidates:
