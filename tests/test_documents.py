@@ -71,3 +71,82 @@ def test_bad_files_get_a_reason(tmp_path, name, data, reason):
 def test_language_by_script():
     assert detect_lang("Phuket แผน 7 ด้าน ภูเก็ตเมืองอัจฉริยะ") == "th"
     assert detect_lang("1234 !!") == "en"
+
+
+THAI_FONT = "/usr/share/fonts/truetype/tlwg/Garuda.ttf"  # Debian fonts-thai-tlwg (.ci/run installs it)
+
+
+def thai_pdf(path, lines: list[str]) -> None:
+    """A real PDF with an embedded Thai TrueType font, written by ReportLab."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(TTFont("Garuda", THAI_FONT))
+    page = canvas.Canvas(str(path))
+    page.setFont("Garuda", 14)
+    for i, line in enumerate(lines):
+        page.drawString(72, 760 - 24 * i, line)
+    page.showPage()
+    page.save()
+
+
+def test_thai_pdf_text_layer_comes_back_in_reading_order(tmp_path):
+    path = tmp_path / "plan.pdf"
+    # The second line is typed as PDF extraction often yields it: the tone mark before the vowel (น ้ ำ).
+    thai_pdf(path, ["แผนพัฒนาเมืองอัจฉริยะแม่เมาะ จังหวัดลำปาง", "ระบบติดตามคุณภาพน\u0e49\u0e33ในอ่างเก็บน\u0e49\u0e33"])
+    doc = load_file(path, tmp_path)
+    assert doc.lang == "th" and "แผนพัฒนาเมืองอัจฉริยะแม่เมาะ" in doc.text and "จังหวัดลำปาง" in doc.text
+    assert "คุณภาพน้ำในอ่างเก็บน้ำ" in doc.text  # normalized to the standard order (น ำ ้ -> น ้ ำ)
+
+
+def test_pdf_without_a_text_layer_says_it_may_be_scanned(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "scan.pdf"
+    page = canvas.Canvas(str(path))
+    page.rect(72, 72, 400, 600, fill=1)  # a page with only a picture-like shape, as a scan has
+    page.showPage()
+    page.save()
+    with pytest.raises(MuangError, match="scanned"):
+        load_file(path)
+
+
+def test_a_pipe_is_refused_without_reading_it(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.txt")
+    with pytest.raises(MuangError, match="not a regular file"):
+        load_file(tmp_path / "pipe.txt")  # would block forever if it were opened
+
+
+@pytest.mark.parametrize("front, reason", [
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ntitle: *d",
+     "too large"),
+    ("title: [1, 2]", "`title` must be text"),
+    ("aliases: {a: b}", "`aliases` must be a list of text"),
+    ("batch: two", "`batch` must be a whole number"),
+])
+def test_front_matter_of_the_wrong_shape_is_refused(tmp_path, front, reason):
+    path = tmp_path / "city.md"
+    path.write_text(f"---\n{front}\n---\nText.", encoding="utf-8")
+    with pytest.raises(MuangError, match=reason):
+        load_file(path)
+
+
+def test_terminal_escapes_and_controls_are_removed_and_blobs_refused(tmp_path):
+    path = tmp_path / "note.txt"
+    ordinary = "Lampang is a province in the north of Thailand. " * 6
+    path.write_text(ordinary + "Lampang\x1b[2J\x1b[31m is red\x1b[0m\x07 today \x1b]0;title\x07done", encoding="utf-8")
+    assert load_file(path).text == ordinary + "Lampang is red  today done"
+    blob = tmp_path / "blob.txt"
+    blob.write_text("QUJD" * 5000, encoding="ascii")
+    with pytest.raises(MuangError, match="without a space"):
+        load_file(blob)
+
+
+def test_short_western_text_is_read_as_windows_1252(tmp_path):
+    path = tmp_path / "cafe.txt"
+    path.write_bytes("Café naïve résumé, Señor Müller paid 5 €.".encode("cp1252"))
+    assert load_file(path).text == "Café naïve résumé, Señor Müller paid 5 €."
