@@ -15,6 +15,11 @@ from assistant.documents import detect_lang
 DEFAULT_WORD_ENGINE = "newmm"
 DEFAULT_SENTENCE_ENGINE = "crfcut"
 MIN_SENTENCE_CHARS = 40
+# Sentence splitters and word segmentation slow down sharply on very long lines; a line is cut (at a space
+# where there is one) into pieces of at most this many characters first. A chunk holds at most
+# CHARS_PER_TOKEN characters per allowed token, which only binds for text made of very long "words".
+MAX_LINE_CHARS = 1_000
+CHARS_PER_TOKEN = 20
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u0E00-\u0E7F])")
 # crfcut ends a sentence after Thai abbreviations such as "พ.ศ." or "ต.ค."; rejoin those.
@@ -84,11 +89,31 @@ def sentences(text: str, lang: str | None = None) -> list[str]:
 
         parts: list[str] = []
         for line in text.splitlines():
-            if line.strip():
-                pieces = [p.strip() for p in sent_tokenize(line.strip(), engine=DEFAULT_SENTENCE_ENGINE)]
-                parts.extend(_rejoin_fragments(_rejoin_abbreviations([p for p in pieces if p])))
+            for piece in _cut(line.strip(), MAX_LINE_CHARS):
+                found = [p.strip() for p in sent_tokenize(piece, engine=DEFAULT_SENTENCE_ENGINE)]
+                parts.extend(_rejoin_fragments(_rejoin_abbreviations([p for p in found if p])))
         return parts
-    return [p.strip() for line in _english_lines(text) for p in _EN_SENTENCE_END.split(line) if p.strip()]
+    return [piece for line in _english_lines(text) for p in _EN_SENTENCE_END.split(line)
+            for piece in _cut(p.strip(), MAX_LINE_CHARS)]
+
+
+def _cut(line: str, limit: int) -> list[str]:
+    """`line` in pieces of at most `limit` characters, cut at the last space before the limit when there is one.
+
+    >>> _cut("aaa bbb ccc", 8)
+    ['aaa bbb', 'ccc']
+    """
+    pieces: list[str] = []
+    while len(line) > limit:
+        at = line.rfind(" ", limit // 2, limit + 1)
+        if at <= 0:  # no space (Thai without breaks): cut before the last word the window ends in
+            tail = words(line[limit - 100:limit])
+            at = limit - len(tail[-1]) if len(tail) > 1 else limit
+        pieces.append(line[:at].strip())
+        line = line[at:].strip()
+    if line:
+        pieces.append(line)
+    return pieces
 
 
 def _english_lines(text: str) -> list[str]:
@@ -143,6 +168,7 @@ def chunk(
     if max_tokens < 8:
         raise ValueError("max_tokens must be at least 8")
     lang = lang or detect_lang(text)
+    max_chars = max_tokens * CHARS_PER_TOKEN
     units = list(_sentence_units(text, lang, max_tokens))
     chunks: list[Chunk] = []
     current: list[tuple[int, int, int]] = []  # (start, end, tokens)
@@ -161,9 +187,11 @@ def chunk(
             current = flush(keep_overlap=False)
             section = text[start:end].lstrip("# ").strip()
             continue
-        if current and sum(t for _, _, t in current) + n_tokens > max_tokens:
+        if current and (sum(t for _, _, t in current) + n_tokens > max_tokens
+                        or end - current[0][0] > max_chars):
             carried = flush(keep_overlap=True)
-            while carried and sum(t for _, _, t in carried) + n_tokens > max_tokens:
+            while carried and (sum(t for _, _, t in carried) + n_tokens > max_tokens
+                               or end - carried[0][0] > max_chars):
                 carried = carried[1:]
             current = carried
         current.append((start, end, n_tokens))

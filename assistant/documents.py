@@ -6,8 +6,11 @@ the title from the first heading (or the file name), and `doc_id` from the path 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,6 +25,11 @@ _THAI = re.compile(r"[\u0E00-\u0E7F]")
 _LETTER = re.compile(r"[^\W\d_]")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+# ANSI/VT escape sequences (CSI, OSC, two-character) and C0/C1 controls other than tab, line feed, form feed
+# and carriage return; lone surrogates (undecodable bytes) too.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+MAX_RUN_CHARS = 10_000
 
 
 @dataclass
@@ -57,22 +65,48 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def read_file(path: Path, max_mb: float = 50) -> bytes:
+    """The bytes of one regular file within the size limit; a pipe, device or folder is refused unread."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise MuangError(f"{path}: not a regular file (a pipe, device or socket); skipped")
+        if info.st_size > max_mb * 1024 * 1024:
+            raise MuangError(f"{path}: file is {info.st_size / 1048576:.1f} MB; the limit is {max_mb:g} MB "
+                             "(MUANG_MAX_FILE_MB)")
+        return path.read_bytes()
+    except OSError as exc:
+        raise MuangError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
 def load_file(path: Path, root: Path | None = None, max_mb: float = 50, max_pdf_pages: int = 2000) -> Document:
     """Load one file. `root` is the folder given to `muang index`; doc ids are relative to it.
 
     Raises MuangError with a one-line reason for unreadable, unsupported, oversized or garbled files.
     """
     path = Path(path)
+    check_name(path)
+    return parse(read_file(path, max_mb), path, root, max_mb, max_pdf_pages)
+
+
+def check_name(path: Path) -> None:
+    """Refuse a file whose name is not valid UTF-8: it could be neither stored nor shown as a source."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise MuangError(f"{display_path(path)}: the file name is not valid UTF-8; rename the file") from None
+
+
+def display_path(path: Path | str) -> str:
+    """A path as printable text: bytes that are not UTF-8 shown as U+FFFD."""
+    return os.fsencode(str(path)).decode("utf-8", errors="replace")
+
+
+def parse(data: bytes, path: Path, root: Path | None = None, max_mb: float = 50, max_pdf_pages: int = 2000) -> Document:
+    """A Document from a file's bytes; `path` gives its type (suffix), doc id and title."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise MuangError(f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}")
-    try:
-        size = path.stat().st_size
-        if size > max_mb * 1024 * 1024:
-            raise MuangError(f"{path}: file is {size / 1048576:.1f} MB; the limit is {max_mb:g} MB (MUANG_MAX_FILE_MB)")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise MuangError(f"{path}: cannot read ({exc.strerror or exc})") from None
     meta: dict[str, Any] = {}
     if suffix == ".pdf":
         text = pdf_to_text(data, path, max_pdf_pages)
@@ -86,9 +120,29 @@ def load_file(path: Path, root: Path | None = None, max_mb: float = 50, max_pdf_
     else:
         front, text = split_front_matter(decode(data, path), path)
         meta.update(front)
+    text = strip_controls(text)
     if not text.strip():
         raise MuangError(f"{path}: no text")
+    check_prose(text, path)
     return Document(text=text, metadata=_complete_metadata(meta, text, path, root, content_hash(data)))
+
+
+def strip_controls(text: str) -> str:
+    """Text without terminal escape sequences and control characters (line breaks and tabs kept): they would
+    reach answers, web pages and terminals."""
+    return _CONTROLS.sub(" ", _ESCAPES.sub("", text))
+
+
+def check_prose(text: str, path: Path | str = "") -> None:
+    """Refuse text holding a run of characters without any space longer than any word or Thai phrase: an
+    encoded blob or a minified file, which no one asks about and which word segmentation cannot cut quickly."""
+    run = re.search(r"\S{%d}" % (MAX_RUN_CHARS + 1), text)
+    if run:
+        end = run.end()
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        raise MuangError(f"{path}: holds {end - run.start():,} characters without a space (encoded data or a "
+                         f"minified file?); the limit is {MAX_RUN_CHARS:,}")
 
 
 def decode(data: bytes, path: Path) -> str:
@@ -121,10 +175,13 @@ def _thai_legacy(data: bytes) -> str | None:
 def _detected(data: bytes, path: Path) -> str:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    results = from_bytes(data)
+    best = results.best()
     if best is None:
         raise MuangError(f"{path}: not text in any encoding we can detect (binary file?)")
-    return str(best)
+    # Short Western text fits several code pages equally well; of those, Windows-1252 is by far the likeliest.
+    tied = [m for m in results if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    return str(next((m for m in tied if "cp1252" in m.could_be_from_charset), best))
 
 
 def _garbage_share(text: str) -> float:
@@ -149,7 +206,56 @@ def split_front_matter(raw: str, path: Path | str = "") -> tuple[dict[str, Any],
         raise MuangError(f"{path}: front matter is not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(front, dict):
         raise MuangError(f"{path}: front matter must be a mapping of keys to values")
-    return front, raw[match.end():]
+    return check_front_matter(front, path), raw[match.end():]
+
+
+# Front-matter fields and the shape each must have; other keys may hold text, numbers or lists of them.
+_TEXT_FIELDS = ("id", "title", "lang", "kind", "city", "province", "province_th", "province_en", "name_th",
+                "name_en", "meeting", "awarded", "url", "criterion", "suggestion")
+_NUMBER_FIELDS = ("batch", "order", "item")
+_LIST_FIELDS = ("aliases", "sources", "smarts", "evidence")
+_SCALARS = (str, int, float, bool, datetime.date)
+MAX_FRONT_MATTER_NODES = 5_000
+MAX_VALUE_CHARS = 2_000
+
+
+def check_front_matter(front: dict[str, Any], path: Path | str = "") -> dict[str, Any]:
+    """Front matter whose values have the shapes the index and the catalog rely on.
+
+    The size is checked first by a walk that stops early: YAML aliases can make a few lines expand to
+    gigabytes ("billion laughs"). Wrong types are refused with the field named, not guessed at.
+    """
+    budget = [MAX_FRONT_MATTER_NODES]
+
+    def walk(value: Any) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise MuangError(f"{path}: front matter is too large (more than {MAX_FRONT_MATTER_NODES} values; "
+                             "YAML aliases?)")
+        if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+            raise MuangError(f"{path}: a front-matter value has {len(value):,} characters; the limit is "
+                             f"{MAX_VALUE_CHARS:,}")
+        for child in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
+            walk(child)
+
+    walk(front)
+
+    def wrong(key: str, shape: str) -> MuangError:
+        return MuangError(f"{path}: front matter `{key}` must be {shape}, not {type(front[key]).__name__}")
+
+    for key, value in front.items():
+        if value is None:
+            continue
+        if key in _TEXT_FIELDS and not isinstance(value, _SCALARS):
+            raise wrong(key, "text")
+        if key in _NUMBER_FIELDS and not (isinstance(value, int) and not isinstance(value, bool)):
+            raise wrong(key, "a whole number")
+        if key in _LIST_FIELDS:
+            items = value if isinstance(value, list) else [value]
+            if not all(isinstance(item, _SCALARS) for item in items):
+                raise wrong(key, "a list of text")
+            front[key] = [str(item) for item in items]
+    return front
 
 
 def _complete_metadata(meta: dict[str, Any], text: str, path: Path, root: Path | None, digest: str) -> dict[str, Any]:

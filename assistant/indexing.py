@@ -18,7 +18,7 @@ from typing import Any
 from assistant import store
 from assistant.chunking import chunk
 from assistant.config import Settings
-from assistant.documents import SUFFIXES, content_hash, load_file
+from assistant.documents import SUFFIXES, check_name, content_hash, display_path, parse, read_file
 from assistant.embedding import get_embedders
 from assistant.errors import MuangError
 from assistant.lexical import LexicalIndex
@@ -111,19 +111,20 @@ def build_index(
             seen.add(key)
             bar.update(1)
             try:
-                digest = content_hash(path.read_bytes())
-            except OSError as exc:
-                report.failed.append((key, f"cannot read ({exc.strerror or exc})"))
+                check_name(path)
+                data = read_file(path, settings.max_file_mb)
+            except MuangError as exc:
+                report.failed.append((display_path(key), _reason(exc, path)))
                 continue
             old = kept_files.get(key)
-            if old and old["hash"] == digest and not rebuild:
+            if old and old["hash"] == content_hash(data) and not rebuild:
                 report.unchanged.append(key)
                 continue
             try:
-                doc = load_file(path, root, settings.max_file_mb, settings.max_pdf_pages)
+                doc = parse(data, path, root, settings.max_file_mb, settings.max_pdf_pages)
                 records = _chunk_records(doc.text, doc.metadata, settings)
             except MuangError as exc:
-                report.failed.append((key, str(exc).removeprefix(f"{path}: ")))
+                report.failed.append((key, _reason(exc, path)))
                 continue
             except (Exception, RecursionError) as exc:  # a hostile file must not stop the others
                 message = " ".join(str(exc).split())[:200]
@@ -153,6 +154,11 @@ def build_index(
         report.build = _write_build(settings, previous, old_chunks, files, docs, chunks, embedders, progress)
         report.seconds = time.monotonic() - started
         return report
+
+
+def _reason(exc: MuangError, path: Path) -> str:
+    """The error's reason without the path it starts with (the summary shows the path beside it)."""
+    return str(exc).removeprefix(f"{path}: ").removeprefix(f"{display_path(path)}: ")
 
 
 def _merge(kept_files, old_docs, old_chunks, new_docs, new_chunks, report):
