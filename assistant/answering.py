@@ -1,14 +1,24 @@
-"""The answer chain (LangChain LCEL): question -> retrieve -> extractive answer with citations.
+"""The answer chain (LangChain LCEL): question (+ history) -> standalone question -> retrieve -> extractive
+answer with citations -> (optional) grounded LLM answer.
 
 Without an LLM the answer is extractive: the sentences of the top sources that best answer the question,
 each followed by its citation [n]. When retrieval evidence is weak the answer says the documents do not
 cover the question, in the question's language, and lists the nearest sources. Document text is only
-ever quoted, never followed as an instruction.
+ever quoted, never followed as an instruction. A follow-up question is first made standalone
+(assistant/conversation.py, or the LLM). With an LLM configured (assistant/llm.py), a confident extractive
+answer is rewritten fluently by the model from the same sources and checked sentence by sentence
+(assistant/grounding.py); anything unusable falls back to the extractive answer with a notice.
+
+`mode` says which path wrote the answer: "catalog" (an exact count or list from the cities catalog),
+"extractive" (quoted sentences, also every abstention decided by retrieval evidence and every fallback) or
+"llm".
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,13 +84,15 @@ class Answer:
     sources: list[Source]
     hits: list[Hit] = field(default_factory=list, repr=False)
     evidence: dict[str, float] = field(default_factory=dict)
-    mode: str = "extractive"
+    mode: str = "extractive"      # "catalog" | "extractive" | "llm"
+    standalone: str = ""          # the question as answered, after a follow-up took the conversation's subject
+    notice: str | None = None     # why the LLM answer was shortened or replaced by the extractive one
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question, "language": self.language, "answer": self.answer,
-            "confident": self.confident, "mode": self.mode,
-            "sources": [s.to_json() for s in self.sources],
+            "confident": self.confident, "mode": self.mode, "standalone": self.standalone or self.question,
+            "notice": self.notice, "sources": [s.to_json() for s in self.sources],
         }
 
 
@@ -100,28 +112,104 @@ def check_question(question: str) -> str:
     return question
 
 
-def build_chain(index: Index):
-    """The LCEL chain: {"question", "filters", "k"} -> Answer."""
+def build_chain(
+    index: Index, on_text: Callable[[str], None] | None = None, lock: AbstractContextManager | None = None
+):
+    """The LCEL chain: {"question", "history", "filters", "k"} -> Answer.
+
+    on_text: called with the (grounding-checked) LLM answer as it grows, for streaming.
+    lock: held while the index and its embedders are used (a server shares one Index between requests);
+    the LLM's own calls run outside it.
+    """
     from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-    def retrieve(state: dict[str, Any]) -> list[Hit]:
-        return search(index, state["question"], k=POOL, filters=state.get("filters"))
+    from assistant.conversation import check_history
 
-    def respond(state: dict[str, Any]) -> Answer:
-        k = state.get("k") or index.settings.top_k
-        filters = state.get("filters")
-        if not (filters and filters.where()):
-            exact = from_catalog(index, state["question"])
-            if exact is not None:
-                return exact
-        return compose(index, state["question"], retrieve(state), k)
+    guard = lock or nullcontext()
+    settings = index.settings
 
-    return RunnablePassthrough.assign(question=lambda s: check_question(s["question"])) | RunnableLambda(respond)
+    def standalone(state: dict[str, Any]) -> str:
+        if not state["history"]:
+            return state["question"]
+        if settings.llm_url:
+            from assistant.llm import condense
+
+            condensed = condense(settings, state["question"], state["history"])
+            if condensed:
+                return condensed
+        from assistant.conversation import standalone_question
+
+        with guard:
+            return standalone_question(index, state["question"], state["history"])
+
+    def extract(state: dict[str, Any]) -> Answer:
+        question, filters = state["standalone"], state.get("filters")
+        with guard:
+            if not (filters and filters.where()):
+                exact = from_catalog(index, question)
+                if exact is not None:
+                    return exact
+            hits = search(index, question, k=POOL, filters=filters)
+            return compose(index, question, hits, state.get("k") or settings.top_k)
+
+    def finish(state: dict[str, Any]) -> Answer:
+        result = state["extracted"]
+        if settings.llm_url and result.mode == "extractive" and result.confident:
+            result = generated(index, result, state.get("k") or settings.top_k, on_text, guard)
+        result.question, result.standalone = state["question"], state["standalone"]
+        return result
+
+    return (
+        RunnablePassthrough.assign(question=lambda s: check_question(s["question"]),
+                                   history=lambda s: check_history(s.get("history")))
+        | RunnablePassthrough.assign(standalone=RunnableLambda(standalone))
+        | RunnablePassthrough.assign(extracted=RunnableLambda(extract))
+        | RunnableLambda(finish)
+    )
 
 
-def answer(index: Index, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
-    """Answer one question from the index. Raises MuangError for bad input (empty, too long, bad filter)."""
-    return build_chain(index).invoke({"question": question, "filters": filters, "k": k})
+def answer(
+    index: Index,
+    question: str,
+    k: int | None = None,
+    filters: Filters | None = None,
+    history: list[dict[str, str]] | None = None,
+    on_text: Callable[[str], None] | None = None,
+    lock: AbstractContextManager | None = None,
+) -> Answer:
+    """Answer one question from the index, after the conversation in `history` (messages
+    {"role": "user"|"assistant", "content": ...}). With `index.settings.llm_url` set the answer is
+    generated and streamed to `on_text`. Raises MuangError for bad input (empty, too long, bad filter)."""
+    return build_chain(index, on_text, lock).invoke({"question": question, "history": history,
+                                                    "filters": filters, "k": k})
+
+
+def generated(index: Index, extracted: Answer, k: int, on_text, guard) -> Answer:
+    """The LLM's answer from the top `k` chunks behind an extractive answer, or that answer with a notice."""
+    from assistant import llm
+
+    lang = extracted.language
+    hits = extracted.hits[:k]
+    sources = [Source(n=i, doc_id=h.doc_id, title=h.doc.get("title", h.doc_id), lang=h.lang,
+                      city=h.doc.get("city"), chunk_id=h.chunk_id, score=h.score, url=h.doc.get("url", ""),
+                      text=h.text) for i, h in enumerate(hits, start=1)]
+    given = [s.to_json() for s in sources]
+    embedder = next((e for e in index.embedders if e.name == "usem3"), index.embedders[0])
+    supports = llm.make_supports(given, lang, embedder.embed_documents, guard)
+    try:
+        checked = llm.generate(index.settings, extracted.question, given, lang, supports, on_text)
+    except llm.Failed as failure:
+        reason = llm.notice(lang, failure.reason, **failure.values)
+        extracted.notice = llm.notice(lang, "fallback", reason=reason)
+        return extracted
+    if checked.not_found:
+        text = _TEXT[lang]
+        nearest = "; ".join(f"[{s.n}] {s.title}" for s in sources)
+        body = f"{text['none']} {text['nearest']}: {nearest}" if sources else text["none"]
+        return Answer(extracted.question, lang, body, False, sources, extracted.hits, extracted.evidence, mode="llm")
+    removed = len(checked.removed)
+    return Answer(extracted.question, lang, checked.text, True, sources, extracted.hits, extracted.evidence,
+                  mode="llm", notice=llm.notice(lang, "removed", n=removed) if removed else None)
 
 
 def from_catalog(index: Index, question: str) -> Answer | None:

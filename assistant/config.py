@@ -23,6 +23,9 @@ DEFAULT_MAX_PDF_PAGES = 2000
 # Confidence: below these the answer abstains. Set by `python evals/calibrate.py` on evals/gold.jsonl.
 DEFAULT_MIN_DENSE = 0.76
 DEFAULT_MIN_COVERAGE = 0.28
+# Seconds to wait for the LLM server to connect and for each part of its reply; local models on a CPU
+# can take a minute before their first word on a long prompt.
+DEFAULT_LLM_TIMEOUT = 60.0
 
 _ENV_PREFIX = "MUANG_"
 
@@ -38,6 +41,7 @@ class Settings:
     llm_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    llm_timeout: float = DEFAULT_LLM_TIMEOUT
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
     chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
     top_k: int = DEFAULT_TOP_K
