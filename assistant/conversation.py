@@ -25,7 +25,7 @@ from typing import Any
 from assistant.catalog import SMART_NAMES, City, province_names, province_spellings, provinces_in
 from assistant.documents import detect_lang
 from assistant.errors import MuangError
-from assistant.lexical import content_tokens
+from assistant.lexical import content_tokens, tokenize
 
 MAX_TURNS = 20          # user turns of history read (the rest is older than any follow-up reaches)
 # A word is about another topic than the conversation's city when this much larger a share of the other
@@ -245,11 +245,12 @@ def _resolve_one(question: str, context: Context, cities: list[City], vocabulary
 
 
 def _is_ellipsis(question: str, mentions: list[Mention]) -> bool:
-    """Nothing but subjects and follow-up words: "แล้วขอนแก่นล่ะ", "And Phuket?", "ชุดที่ 2 ล่ะ"."""
+    """Nothing but subjects and follow-up words: "แล้วขอนแก่นล่ะ", "And Phuket?", "ชุดที่ 2 ล่ะ"; not
+    "แล้วภูเก็ตได้กี่ด้าน", which asks its own question."""
     rest = question
     for mention in sorted(mentions, key=lambda m: -m.start):
         rest = rest[:mention.start] + " " + rest[mention.end:]
-    return all(token in _FILLER for token in content_tokens(rest))
+    return all(token in _FILLER for token in tokenize(rest))
 
 
 def _swap(frame: str, mentions: list[Mention], cities: list[City]) -> str:

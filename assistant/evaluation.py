@@ -1,4 +1,12 @@
-"""Retrieval and answer metrics over a gold set (evals/*.jsonl, format in DESIGN.md)."""
+"""Retrieval and answer metrics over a gold set (evals/*.jsonl, format in DESIGN.md).
+
+A line may also be a scripted conversation (evals/conversations.jsonl):
+  {"id": "...", "lang": "th", "turns": [{"question": "แม่เมาะอยู่ที่ไหน", "gold_docs": [...],
+   "answer_contains": [["ลำปาง"]]}, {"question": "แล้วขอนแก่นล่ะ", ...}]}
+Each turn is asked after the earlier turns and the answers Muang gave them, and scored like a gold
+question (a turn may say "who": "out"); the report adds how many conversations had every turn right and
+the accuracy over the follow-up turns.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +31,12 @@ def load_gold(path: Path) -> list[dict[str, Any]]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise MuangError(f"{path}:{number}: not JSON ({exc.msg})") from None
-        if not isinstance(row, dict) or not row.get("question"):
-            raise MuangError(f"{path}:{number}: a gold line needs a \"question\"")
+        turns = row.get("turns") if isinstance(row, dict) else None
+        if turns is not None and not (isinstance(turns, list) and turns and
+                                      all(isinstance(t, dict) and t.get("question") for t in turns)):
+            raise MuangError(f"{path}:{number}: \"turns\" must be a list of {{\"question\": ...}}")
+        if not isinstance(row, dict) or not (row.get("question") or turns):
+            raise MuangError(f"{path}:{number}: a gold line needs a \"question\" (or \"turns\")")
         rows.append(row)
     if not rows:
         raise MuangError(f"{path}: the gold set is empty")
@@ -88,19 +100,40 @@ def score(rows: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str
 
 def evaluate(
     rows: list[dict[str, Any]],
-    ask: Callable[[str], dict[str, Any]],
+    ask: Callable[[str, list[dict[str, str]]], dict[str, Any]],
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Run `ask` on every question; return the metrics and the per-question results."""
+    """Run `ask(question, history)` on every question (every turn of every conversation, after the turns
+    before it); return the metrics and the per-question results."""
+    asked: list[dict[str, Any]] = []
     results = []
     for row in rows:
-        result = ask(row["question"])
-        result["id"] = row.get("id")
-        result["ok"] = (
-            contains_answer(result["answer"], row["answer_contains"]) if row.get("answer_contains")
-            else (not result["confident"]) if row.get("who") == "out" else None
-        )
-        results.append(result)
-        if progress:
-            progress(1)
-    return score(rows, results), results
+        history: list[dict[str, str]] = []
+        turns = row.get("turns") or [row]
+        for number, turn in enumerate(turns, start=1):
+            turn = {"lang": row.get("lang"), "who": row.get("who"), **turn}
+            result = ask(turn["question"], list(history))
+            result["id"] = f"{row.get('id')}#{number}" if row.get("turns") else row.get("id")
+            result["turn"] = number
+            result["ok"] = (
+                contains_answer(result["answer"], turn["answer_contains"]) if turn.get("answer_contains")
+                else (not result["confident"]) if turn.get("who") == "out" else None
+            )
+            history += [{"role": "user", "content": turn["question"]},
+                        {"role": "assistant", "content": result["answer"]}]
+            asked.append(turn)
+            results.append(result)
+            if progress:
+                progress(1)
+    report = score(asked, results)
+    conversations = [r for r in rows if r.get("turns")]
+    if conversations:
+        by_id: dict[str, list[dict[str, Any]]] = {}
+        for result in results:
+            by_id.setdefault(str(result["id"]).rsplit("#", 1)[0], []).append(result)
+        whole = [all(r["ok"] is not False for r in by_id[str(c.get("id"))]) for c in conversations]
+        followups = [r["ok"] for r in results if r["turn"] > 1 and r["ok"] is not None]
+        report["conversations"] = len(conversations)
+        report["conversation_accuracy"] = round(sum(whole) / len(whole), 4)
+        report["followup_accuracy"] = round(sum(followups) / len(followups), 4) if followups else None
+    return report, results

@@ -55,7 +55,10 @@ class FakeLLM:
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 fake.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
-                reply = fake.script(body)
+                try:
+                    reply = fake.script(body)
+                except Exception as exc:  # a broken script is a server error, not a dropped connection
+                    reply = Reply(status=500, text=repr(exc))
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.status != 200:

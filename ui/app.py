@@ -13,7 +13,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import logging  # noqa: E402
-import time  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 
 import gradio as gr  # noqa: E402
@@ -23,12 +22,11 @@ from assistant.config import Settings  # noqa: E402
 from assistant.documents import SMARTS, SUFFIXES  # noqa: E402
 from assistant.errors import MuangError  # noqa: E402
 from ui import extras, render  # noqa: E402
-from ui.service import Service, check_question  # noqa: E402
+from ui.chat import chat_turn  # noqa: E402
+from ui.service import Service  # noqa: E402
 from ui.texts import ANY, DEFAULT_LANG, EXAMPLES, LANG_CHOICES, WHO, city_name, smart_name, t  # noqa: E402
 
 log = logging.getLogger("muang.ui")
-STREAM_STEPS = 6       # an answer appears in this many growing pieces
-STREAM_DELAY = 0.03    # seconds between pieces
 ASK_CONCURRENCY = 4    # answers themselves run one at a time (Service lock); streaming overlaps
 
 Relabel = list[tuple[Any, Callable[[str], Any]]]
@@ -133,45 +131,9 @@ def _chat_tab(service: Service, ui_lang: gr.State, lang_radio: gr.Radio, relabel
     ]
 
     def ask(question_text, city_value, smart_value, lang_value, lang, history, recs):
-        """Answer one question, streaming the answer into the conversation."""
-        history, recs = list(history or []), list(recs or [])
-        text, problem = check_question(question_text)
-        if problem:
-            if text:
-                history.append({"role": "user", "content": render.esc_md(text[:300] + "…")})
-                recs.append(None)
-            history.append({"role": "assistant", "content": render.error_markdown(t(lang, problem[0], **problem[1]), lang)})
-            recs.append(None)
-            yield history, gr.update(), question_text, history, recs
-            return
-        history.append({"role": "user", "content": render.esc_md(text)})
-        history.append({"role": "assistant", "content": "…"})
-        recs += [None, None]
-        yield history, gr.update(), "", history, recs
-        try:
-            result = service.ask(text, _value(city_value), _value(smart_value), _value(lang_value))
-        except MuangError as exc:
-            history[-1] = {"role": "assistant", "content": render.error_markdown(str(exc), lang)}
-            yield history, gr.update(), text, history, recs
-            return
-        except Exception as exc:  # never a traceback in the page; the log has it
-            log.exception("answering failed")
-            history[-1] = {"role": "assistant",
-                           "content": render.error_markdown(f"internal error ({type(exc).__name__})", lang)}
-            yield history, gr.update(), text, history, recs
-            return
-        full = result["answer"]
-        for step in range(1, STREAM_STEPS):
-            history[-1] = {"role": "assistant", "content": render.answer_markdown(
-                full[: len(full) * step // STREAM_STEPS], True, [], lang)}
-            yield history, gr.update(), "", history, recs
-            time.sleep(STREAM_DELAY)
-        history[-1] = {"role": "assistant",
-                       "content": render.answer_markdown(full, result["confident"], result["sources"], lang)}
-        recs[-1] = {"question": text, "answer": full, "confident": result["confident"],
-                    "sources": result["sources"]}
-        panel = render.sources_html(result["sources"], text, lang, result["confident"])
-        yield history, panel, "", history, recs
+        """Answer one question after the earlier turns, streaming the answer into the conversation."""
+        yield from chat_turn(service, question_text, _value(city_value), _value(smart_value), _value(lang_value),
+                             lang, history, recs)
 
     inputs = [question, city, smart, source_lang, ui_lang, conversation, records]
     outputs = [chatbot, sources, question, conversation, records]

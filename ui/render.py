@@ -120,6 +120,26 @@ def answer_markdown(answer_text: str, confident: bool, sources: list[dict[str, A
     return "".join(parts)
 
 
+def answer_footer(result: dict[str, Any], lang: str, model: str = "") -> str:
+    """How an answer was made, under it: the follow-up as understood, the mode and any fallback notice.
+
+    >>> answer_footer({"question": "มีกี่ด้าน", "standalone": "ขอนแก่น มีกี่ด้าน", "mode": "extractive",
+    ...                "notice": None}, "th")
+    '\\n\\n<small>↪️ เข้าใจคำถามว่า: ขอนแก่น มีกี่ด้าน · 🔎 คัดข้อความจากเอกสาร</small>'
+    """
+    parts = []
+    standalone = result.get("standalone")
+    if standalone and standalone != result.get("question"):
+        parts.append(f"↪️ {esc_md(t(lang, 'understood_as'))}: {esc_md(standalone)}")
+    mode = result.get("mode") or "extractive"
+    icon = {"llm": "🤖", "catalog": "📋"}.get(mode, "🔎")
+    parts.append(f"{icon} {esc_md(t(lang, 'mode_' + mode, model=model or 'LLM'))}")
+    footer = f"\n\n<small>{' · '.join(parts)}</small>"
+    if result.get("notice"):
+        footer += f'\n\n<small class="llm-notice">ℹ️ {esc_md(result["notice"])}</small>'
+    return footer
+
+
 def _md_link(url: Any, title: Any) -> str:
     good = safe_url(url)
     if not good:

@@ -59,17 +59,19 @@ class Service:
 
     # -- answering -------------------------------------------------------------------------------
     def ask(self, question: str, city: str | None = None, smart: str | None = None,
-            lang: str | None = None) -> dict[str, Any]:
-        """Answer one question. Returns Answer.to_json(); raises MuangError for bad input."""
+            lang: str | None = None, history: list[dict[str, str]] | None = None,
+            on_text: Callable[[str], None] | None = None) -> dict[str, Any]:
+        """Answer one question after the conversation in `history`; with an LLM configured the checked
+        answer streams to `on_text`. Returns Answer.to_json(); raises MuangError for bad input."""
         from assistant.answering import answer
         from assistant.retrieval import Filters
 
         filters = Filters(city=city or None, smart=smart or None, lang=lang or None)
         index = self.index()
-        # One answer at a time over the shared index: the embedders and the vector store are not
-        # documented as thread-safe.
-        with self._lock:
-            return answer(index, question, filters=filters).to_json()
+        # The shared index is used by one answer at a time (the embedders and the vector store are not
+        # documented as thread-safe); the LLM's calls run outside the lock, so answers overlap there.
+        return answer(index, question, filters=filters, history=history, on_text=on_text,
+                      lock=self._lock).to_json()
 
     # -- documents -------------------------------------------------------------------------------
     def documents(self) -> list[dict[str, Any]]:
