@@ -183,16 +183,17 @@ def cities_named(cities: list[City], text: str) -> list[City]:
     """
     text = normalize(text)
     squeezed = text.replace(" ", "")
-    found = []
+    found: list[tuple[City, str]] = []
     for city in cities:
         names = {city.name_th, city.name_en, city.slug.replace("-", " "), *city.aliases}
-        keys = {k for name in names for k in (normalize(name), _GENERIC.sub(" ", normalize(name)).strip())}
-        for key in keys:
-            key = re.sub(r"\s+", " ", key)
-            if len(key) >= 3 and (_mentions(text, key) or " " in key and key.replace(" ", "") in squeezed):
-                found.append(city)
-                break
-    return found
+        keys = {re.sub(r"\s+", " ", k) for name in names
+                for k in (normalize(name), _GENERIC.sub(" ", normalize(name)).strip())}
+        matched = [k for k in keys if len(k) >= 3 and (_mentions(text, k) or " " in k and k.replace(" ", "") in squeezed)]
+        if matched:
+            found.append((city, max(matched, key=len)))
+    # "Phuket Silicon Valley" names one city, not also "Phuket": a match inside a longer one does not count.
+    return [city for city, key in found
+            if not any(key != other and key.replace(" ", "") in other.replace(" ", "") for _, other in found)]
 
 
 def _mentions(text: str, name: str) -> bool:

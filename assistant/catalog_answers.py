@@ -110,11 +110,52 @@ def approvals(docs: dict[str, dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return out
 
 
+# Asking which of the 7 Smarts a city's plan covers: "ขอนแก่นได้กี่ด้าน", "Which Smarts does Mae Moh cover?".
+_SMARTS_QUESTION = re.compile(
+    r"กี่ด้าน|ด้าน\s*(อะไร|ไหน|ใด)|\bsmarts?\b.*(อะไร|ไหน|ใด|ไหม|มั้ย|หรือเปล่า|บ้าง)|"
+    r"\b(how many|which|what)\s+(of the (7|seven) )?smarts\b|\bsmarts?\b.*\b(cover|have|has|include|plan)|"
+    r"\b(cover|have|has|include|includes|plan)\b.*\bsmart\s+(environment|economy|mobility|energy|people|living|"
+    r"governance)\b|(มี|ได้|ครอบคลุม).*(อัจฉริยะ|smart).*(ไหม|มั้ย|หรือไม่|หรือเปล่า)"
+)
+
+
+def city_smarts(cities: list[City], question: str, lang: str) -> tuple[str, list[City]] | None:
+    """Which Smarts one named city's plan covers, or whether it covers the Smarts asked about; None when the
+    question is not that, names no single city, or the documents do not say (prose then answers)."""
+    text = normalize(question)
+    named = cities_named(cities, text)
+    if len(named) != 1 or not _SMARTS_QUESTION.search(text) or named[0].smarts is None:
+        return None
+    city, th = named[0], lang == "th"
+    asked = [s for s, pattern in _SMART_WORDS.items() if re.search(pattern, text)]
+    names = [SMART_NAMES[s][0 if th else 1] for s in city.smarts]
+    if len(city.smarts) == len(SMARTS):
+        have = (f"{city.name(lang)} มีแผนพัฒนาครบทั้ง 7 ด้าน ได้แก่ {' '.join(names)} [1]" if th else
+                f"{city.name(lang)} plans all 7 Smarts: {', '.join(names)} [1].")
+    else:
+        have = (f"{city.name(lang)} มีแผนพัฒนา {len(names)} ด้าน ได้แก่ {' '.join(names)} [1]" if th else
+                f"{city.name(lang)} plans {len(names)} of the 7 Smarts: {', '.join(names)} [1].")
+    if not asked:
+        return have, [city]
+    yes = [SMART_NAMES[s][0 if th else 1] for s in asked if s in city.smarts]
+    no = [SMART_NAMES[s][0 if th else 1] for s in asked if s not in city.smarts]
+    parts = []
+    if yes:
+        parts.append(f"มี: แผนของ{city.name(lang)}รวมด้าน{' '.join(yes)}" if th else
+                     f"Yes: the plan of {city.name(lang)} includes {', '.join(yes)}.")
+    if no:
+        parts.append(f"ไม่มี: แผนของ{city.name(lang)}ไม่รวมด้าน{' '.join(no)}" if th else
+                     f"No: the plan of {city.name(lang)} does not include {', '.join(no)}.")
+    return " ".join(parts) + " " + have, [city]
+
+
 def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], question: str, lang: str):
     """(answer text, cited cities) or None when the question is not a catalog question."""
-    query = parse(question, cities)
-    if query is None or not cities:
+    if not cities:
         return None
+    query = parse(question, cities)
+    if query is None:
+        return city_smarts(cities, question, lang)
     scope = [c for c in cities if c.batch in query.batches] if query.batches else cities
     if query.province:
         scope = filter_cities(scope, province=query.province)

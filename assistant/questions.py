@@ -31,17 +31,38 @@ _YEAR_OR_MONTH = re.compile(
 )
 
 
+# The thing a "how many" question counts: "กี่ด้าน" -> ด้าน, "how many career sacks" -> sacks.
+_THAI_UNIT = re.compile(r"กี่\s*([\u0E00-\u0E7F]+)")
+_ENGLISH_UNIT = re.compile(r"\bhow many\s+((?:[a-z-]+\s+){0,2}?)([a-z-]+)\b(?=\s+(?:did|do|does|are|were|is|was|"
+                           r"have|has|had|can|could|will|would|of|in|on|at|for|per|that|to)\b|\s*\?|$)")
+_NUMBER_WORDS = (r"\d|หนึ่ง|สอง|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า|สิบ|ร้อย|พัน|หมื่น|แสน|ล้าน|"
+                 r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|million)\b")
+
+
 def answer_type(question: str) -> str | None:
-    """'number', 'date', 'place' or None.
+    """'number', 'date', 'place' or None; a number question that names what it counts is 'number:UNIT'.
 
     >>> answer_type("ภูเก็ตได้กี่ด้าน"), answer_type("When was the mark granted?"), answer_type("แม่เมาะอยู่จังหวัดไหน")
-    ('number', 'date', 'place')
+    ('number:ด้าน', 'date', 'place')
+    >>> answer_type("How many career sacks did Jared Allen have?"), answer_type("How much did it cost?")
+    ('number:sack', 'number')
     """
     text = normalize(question)
     for name in ("date", "number", "place"):  # "what year" is a date before it is a number
         if _TYPES[name].search(text):
-            return name
+            return f"number:{unit}" if name == "number" and (unit := _unit(text)) else name
     return None
+
+
+def _unit(text: str) -> str | None:
+    thai = _THAI_UNIT.search(text)
+    if thai:
+        from assistant.chunking import words
+
+        return words(thai.group(1))[0]
+    english = _ENGLISH_UNIT.search(text)
+    # A stem, so that "cities" also finds "city" and "sacks" finds "sack".
+    return re.sub(r"(ies|es|s)$", "", english.group(2)) if english and len(english.group(2)) > 3 else None
 
 
 def offers(sentence: str, kind: str | None) -> bool:
@@ -53,6 +74,11 @@ def offers(sentence: str, kind: str | None) -> bool:
     if kind is None:
         return False
     text = normalize(sentence)
+    if kind.startswith("number:"):
+        # The counted thing right after a number ("7 ด้าน", "136 career sacks", "seven Smarts"): a sentence
+        # with some other number in it ("7 เมือง" for "กี่ด้าน") does not answer.
+        unit = re.escape(kind.removeprefix("number:"))
+        return re.search(rf"({_NUMBER_WORDS})[\d,.]*\s*(?:\(?[a-z-]+\)?\s+){{0,2}}{unit}", text) is not None
     if kind == "number":
         return bool(_DIGIT.search(text))
     if kind == "date":

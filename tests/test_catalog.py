@@ -83,3 +83,25 @@ def test_unknown_smarts_and_partial_batches_are_said(capsys, corpus_index):
     assert main(["ask", "มีกี่เมืองที่มีด้านพลังงานอัจฉริยะ", "--json", "--index-dir", str(corpus_index)]) == 0
     answer = json.loads(capsys.readouterr().out)["answer"]
     assert "ไม่ระบุว่ามีด้านใดบ้าง" in answer
+
+
+@pytest.mark.parametrize("question, says, cites", [
+    ("ขอนแก่นได้รับรองกี่ด้าน", ["ครบทั้ง 7 ด้าน", "ขนส่งอัจฉริยะ"], "city-khon-kaen-th"),
+    ("แม่เมาะมีขนส่งอัจฉริยะไหม", ["ไม่มี", "3 ด้าน", "พลังงานอัจฉริยะ"], "city-mae-moh-th"),
+    ("Does Phuket have smart mobility?", ["Yes", "all 7 Smarts"], "city-phuket-en"),
+    ("Which Smarts does Mae Moh cover?", ["3 of the 7 Smarts", "Smart Energy"], "city-mae-moh-en"),
+])
+def test_which_smarts_a_city_plans_comes_from_the_catalog(capsys, corpus_index, question, says, cites):
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and result["confident"] and result["sources"][0]["doc_id"] == cites
+    for text in says:
+        assert text in result["answer"]
+
+
+def test_a_city_whose_smarts_are_unknown_is_answered_from_its_documents(capsys, corpus_index):
+    assert main(["ask", "Which Smarts does Phuket Silicon Valley cover?", "--json", "--index-dir",
+                 str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] != "catalog" and "Phuket Silicon Valley" in result["answer"]
+    assert result["sources"][0]["doc_id"].startswith("city-phuket-silicon-valley")  # not Phuket Smart City
