@@ -149,13 +149,41 @@ def city_smarts(cities: list[City], question: str, lang: str) -> tuple[str, list
     return " ".join(parts) + " " + have, [city]
 
 
+# Asking when a city was approved or got the mark (a date question about the award, not about a plan's events).
+_AWARD = re.compile(r"ได้รับ|ได้เป็น|ผ่าน|เห็นชอบ|รับรอง|ตรา|ประกาศ|\b(approv|award|certif|mark|become|became|select|get|got|receiv|grant)")
+_THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน",
+                "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
+
+
+def city_approval(cities: list[City], question: str, lang: str) -> tuple[str, list[City]] | None:
+    """When one named city was approved: its approval meeting (and the mark's date when a source gives it)."""
+    from assistant.questions import answer_type
+
+    text = normalize(question)
+    named = cities_named(cities, text)
+    if len(named) != 1 or answer_type(question) != "date" or not _AWARD.search(text) or not named[0].meeting:
+        return None
+    city, th = named[0], lang == "th"
+    parts = [f"{city.name(lang)} ได้รับความเห็นชอบในการประชุมคณะอนุกรรมการฯ ครั้งที่ {city.meeting} [1]" if th else
+             f"{city.name(lang)} was approved at sub-committee meeting {city.meeting} [1]."]
+    if city.awarded and re.fullmatch(r"\d{4}-\d\d-\d\d", city.awarded):
+        year, month, day = (int(x) for x in city.awarded.split("-"))
+        parts.append(f"และได้รับตราสัญลักษณ์เมื่อวันที่ {day} {_THAI_MONTHS[month - 1]} {year + 543} [1]" if th else
+                     f"It received the smart-city mark on {day} {_MONTHS_EN[month - 1]} {year} [1].")
+    return " ".join(parts), [city]
+
+
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")
+
+
 def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], question: str, lang: str):
     """(answer text, cited cities) or None when the question is not a catalog question."""
     if not cities:
         return None
     query = parse(question, cities)
     if query is None:
-        return city_smarts(cities, question, lang)
+        return city_smarts(cities, question, lang) or city_approval(cities, question, lang)
     scope = [c for c in cities if c.batch in query.batches] if query.batches else cities
     if query.province:
         scope = filter_cities(scope, province=query.province)

@@ -16,7 +16,8 @@ _TYPES = {
         r"\bwhat (percentage|percent|number|amount|score)\b"
     ),
     "date": re.compile(
-        r"เมื่อไร|เมื่อไหร่|เมื่อใด|วันที่เท่าไร|วันไหน|วันใด|ปีไหน|ปีใด|ปีอะไร|พ\.ศ\.\s*อะไร|"
+        r"เมื่อไร|เมื่อไหร่|เมื่อใด|ตอนไหน|ช่วงไหน|ช่วงใด|วันที่เท่าไร|วันไหน|วันใด|เดือนไหน|เดือนอะไร|ปีไหน|ปีใด|"
+        r"ปีอะไร|พ\.ศ\.\s*อะไร|"
         r"\bwhen\b|\b(what|which) (year|date|day|month|century|decade)\b"
     ),
     "place": re.compile(

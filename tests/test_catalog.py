@@ -105,3 +105,16 @@ def test_a_city_whose_smarts_are_unknown_is_answered_from_its_documents(capsys, 
     result = json.loads(capsys.readouterr().out)
     assert result["mode"] != "catalog" and "Phuket Silicon Valley" in result["answer"]
     assert result["sources"][0]["doc_id"].startswith("city-phuket-silicon-valley")  # not Phuket Smart City
+
+
+@pytest.mark.parametrize("question, says, cites", [
+    ("ภูเก็ตได้เป็นเมืองอัจฉริยะตอนไหน", ["ครั้งที่ 1/2564"], "city-phuket-th"),
+    ("แม่เมาะได้รับตราเมื่อไร", ["1/2564", "13 สิงหาคม 2564"], "city-mae-moh-th"),
+    ("When was Korat approved as a smart city?", ["meeting 1/2565"], "city-korat-en"),
+])
+def test_when_a_city_was_approved_comes_from_the_catalog(capsys, corpus_index, question, says, cites):
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and result["sources"][0]["doc_id"] == cites
+    for text in says:
+        assert text in result["answer"]
