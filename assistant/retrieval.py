@@ -8,12 +8,19 @@ one language is weaker than BM25 and e5 and dilutes them. Each retriever contrib
 z-scored over that list; a chunk missing from a list gets the list's lowest z. Rank fusion (RRF) was measured
 and left behind: it cannot use how far apart the scores are, which is what carries cross-lingual retrieval.
 Measurements: evals/bench_retrieval.py and evals/tune_fusion.py on the XQuAD development half.
+
+Filters are applied from the chunk records this process holds (the same metadata Chroma stores), not by
+Chroma's metadata filter, which costs ~180 ms per collection at 100k chunks: a dense list is the nearest
+neighbours over-fetched without a filter and then filtered, or, for a rare filter, a search restricted to
+the allowed ids (evals/bench_latency.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+import math
 
 import numpy as np
 
@@ -27,6 +34,7 @@ from assistant.lexical import LexicalIndex, content_tokens
 CANDIDATES = 50
 W_LEXICAL = 0.75  # BM25, same-language chunks only
 W_CROSS = 0.75    # the other embedders, other-language chunks only
+OVERFETCH_MAX = 2000  # filtered dense search: over-fetch up to this many neighbours, else search by ids
 
 
 @dataclass
@@ -65,11 +73,13 @@ class Filters:
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def allows(self, chunk: dict[str, Any], doc: dict[str, Any]) -> bool:
+        return self.allows_doc(doc) and (not self.lang or chunk["lang"] == self.lang)
+
+    def allows_doc(self, doc: dict[str, Any]) -> bool:
         return (
             (not self.city or doc.get("city") == self.city)
             and (not self.smart or self.smart in (doc.get("smarts") or []))
             and (not self.kind or doc.get("kind") == self.kind)
-            and (not self.lang or chunk["lang"] == self.lang)
         )
 
 
@@ -93,6 +103,13 @@ class Index:
         for i, c in enumerate(self.chunks):
             self.doc_chunks.setdefault(c["doc_id"], []).append(i)
         self.chunk_lang = np.array([c["lang"] for c in self.chunks])
+        self.chunk_ids = np.array([c["chunk_id"] for c in self.chunks], dtype=object)
+        self._doc_order = list(self.doc_chunks)
+        self._chunk_doc = np.empty(len(self.chunks), dtype=np.int32)
+        for d, positions in enumerate(self.doc_chunks.values()):
+            self._chunk_doc[positions] = d
+        self._masks: dict[tuple, np.ndarray] = {}
+        self._cities: set[str] | None = None
         self.lexical = LexicalIndex.load(folder / "bm25")
         self.vectors = store.open_vectors(settings, build)
         self._doc_tokens: dict[str, frozenset[str]] = {}
@@ -112,7 +129,9 @@ class Index:
         return cached
 
     def cities(self) -> set[str]:
-        return {d["city"] for d in self.docs.values() if d.get("city")}
+        if self._cities is None:
+            self._cities = {d["city"] for d in self.docs.values() if d.get("city")}
+        return self._cities
 
     def catalog(self) -> list:
         """The cities catalog of this build (assistant.catalog.City rows), built once."""
@@ -121,6 +140,22 @@ class Index:
 
             self._catalog = build_catalog(self.docs)
         return self._catalog
+
+    def allowed(self, filters: Filters) -> np.ndarray | None:
+        """Which chunks pass `filters` (a boolean array in chunk order), or None when nothing is filtered."""
+        if not filters.where():
+            return None
+        key = (filters.city, filters.smart, filters.kind, filters.lang)
+        mask = self._masks.get(key)
+        if mask is None:
+            doc_ok = np.array([filters.allows_doc(self.docs[d]) for d in self._doc_order] or [False], dtype=bool)
+            mask = doc_ok[self._chunk_doc]
+            if filters.lang:
+                mask &= self.chunk_lang == filters.lang
+            if len(self._masks) >= 64:
+                self._masks.clear()
+            self._masks[key] = mask
+        return mask
 
     def check_filters(self, filters: Filters) -> None:
         """Unknown filter values are bad input, reported with the valid choices."""
@@ -166,6 +201,38 @@ def fuse(lists: dict[str, dict[str, float]], chunk_lang: dict[str, str], q_lang:
     return fused
 
 
+def top_positions(scores: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the `k` highest scores among those where `mask` holds, best first, ties by position:
+    the same as a stable argsort, without sorting every chunk.
+
+    >>> top_positions(np.array([1.0, 3.0, 5.0, 3.0, 2.0]), np.array([1, 1, 0, 1, 1], dtype=bool), 3).tolist()
+    [1, 3, 4]
+    """
+    positions = np.flatnonzero(mask)
+    if len(positions) > k > 0:
+        values = scores[positions]
+        threshold = np.partition(values, len(values) - k)[len(values) - k]
+        positions = positions[values >= threshold]
+    order = positions[np.lexsort((positions, -scores[positions]))]
+    return order[:k]
+
+
+def dense(index: Index, embedder, vector: np.ndarray, allowed: np.ndarray | None) -> dict[str, float]:
+    """One embedder's candidate list (chunk_id -> cosine), restricted to the `allowed` chunks if given."""
+    if allowed is None:
+        return dict(index.vectors.query(embedder, vector, CANDIDATES))
+    count = int(allowed.sum())
+    if count == 0:
+        return {}
+    n = math.ceil(CANDIDATES * len(allowed) / count * 1.2)
+    if n <= OVERFETCH_MAX:  # the allowed chunks are common: filter the nearest neighbours of all chunks
+        found = index.vectors.query(embedder, vector, n)
+        kept = [(cid, score) for cid, score in found if allowed[index.position[cid]]]
+        if len(kept) >= min(CANDIDATES, count) or len(found) >= len(allowed):
+            return dict(kept[:CANDIDATES])
+    return dict(index.vectors.query(embedder, vector, CANDIDATES, ids=list(index.chunk_ids[allowed])))
+
+
 def search(
     index: Index,
     query: str,
@@ -180,19 +247,19 @@ def search(
     filters = filters or Filters()
     index.check_filters(filters)
     q_lang = detect_lang(query)
+    allowed = index.allowed(filters)
     lists: dict[str, dict[str, float]] = {}
 
     if signals is None or "bm25" in signals:
         bm25 = index.lexical.scores(query)
         mask = (index.chunk_lang == q_lang) & (bm25 > 0)
-        if filters.where():
-            mask &= np.array([filters.allows(c, index.docs[c["doc_id"]]) for c in index.chunks], dtype=bool)
-        order = np.argsort(-np.where(mask, bm25, -np.inf), kind="stable")[:CANDIDATES]
-        lists["bm25"] = {index.chunks[i]["chunk_id"]: float(bm25[i]) for i in order if mask[i]}
-    where = filters.where()
+        if allowed is not None:
+            mask &= allowed
+        order = top_positions(bm25, mask, CANDIDATES)
+        lists["bm25"] = {index.chunks[i]["chunk_id"]: float(bm25[i]) for i in order}
     for embedder in index.embedders:
         if signals is None or embedder.name in signals:
-            lists[embedder.name] = dict(index.vectors.query(embedder, embedder.embed_query(query), CANDIDATES, where))
+            lists[embedder.name] = dense(index, embedder, embedder.embed_query(query), allowed)
 
     primary = next((e.name for e in index.embedders if e.name in lists), "bm25")
     chunk_lang = {cid: index.chunks[index.position[cid]]["lang"] for values in lists.values() for cid in values}

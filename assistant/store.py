@@ -105,13 +105,15 @@ class VectorStore:
             self._counts[collection.name] = collection.count()
         return self._counts[collection.name]
 
-    def query(self, embedder, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """(chunk_id, cosine similarity) pairs, best first."""
-        k = min(k, self.count(embedder))
+    def query(
+        self, embedder, vector: np.ndarray, k: int, where: dict[str, Any] | None = None, ids: list[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) pairs, best first; only among `ids` or chunks matching `where` if given."""
+        k = min(k, self.count(embedder) if ids is None else len(ids))
         if k <= 0:
             return []
         result = self._collection(embedder).query(
-            query_embeddings=[vector], n_results=k, where=where or None, include=["distances"])
+            query_embeddings=[vector], n_results=k, where=where or None, ids=ids, include=["distances"])
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0])]
 
     def vectors(self, embedder, ids: list[str]) -> dict[str, np.ndarray]:
