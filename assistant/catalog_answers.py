@@ -21,7 +21,8 @@ _COUNT = re.compile(
     r"(กี่|จำนวน)\s*(เมือง|พื้นที่|แห่ง|โครงการ|จังหวัด)|\b(how many|number of)\s+(smart\s+)?(cities|areas|towns|places|projects)\b"
 )
 _LIST = re.compile(
-    r"อะไรบ้าง|ไหนบ้าง|ที่ใดบ้าง|ใดบ้าง|รายชื่อ|\b(which|what)\b.*\b(cities|areas|towns|places)\b|"
+    r"อะไรบ้าง|ไหนบ้าง|ที่ใดบ้าง|ใดบ้าง|รายชื่อ|(เมือง|พื้นที่|ที่|จังหวัด)\s*(ไหน|ใด)|"
+    r"\b(which|what)\b.*\b(cities|areas|towns|places)\b|"
     r"\blist\b|\bname the\b"
 )
 # Counting applications, targets, renewals or rankings is not counting awarded cities.
@@ -177,13 +178,49 @@ _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "A
               "November", "December")
 
 
+_MOST = re.compile(r"มากที่สุด|เยอะที่สุด|\bthe most\b|\bmost (smart )?cit")
+_PROVINCE_WORD = re.compile(r"จังหวัด|\bprovinces?\b")
+
+
+def province_with_most(docs, cities: list[City], question: str, lang: str) -> tuple[str, list[City]] | None:
+    """Which province has the most named cities, with the caveat that the named lists are partial."""
+    text = normalize(question)
+    if not (_MOST.search(text) and _PROVINCE_WORD.search(text)) or cities_named(cities, text):
+        return None
+    by_province: dict[str, list[City]] = {}
+    for city in cities:
+        if city.province_th or city.province_en:
+            by_province.setdefault(city.province(lang), []).append(city)
+    if not by_province:
+        return None
+    most = max(len(group) for group in by_province.values())
+    top = [(name, group) for name, group in sorted(by_province.items()) if len(group) == most]
+    cited = [city for _, group in top for city in group]
+    numbered = iter(range(1, len(cited) + 1))
+    th = lang == "th"
+    lists = "; ".join(f"{name}: " + ", ".join(f"{c.name(lang)} [{next(numbered)}]" for c in group)
+                      for name, group in top)
+    text_out = (f"จากรายชื่อเมืองในเอกสาร จังหวัดที่มีเมืองอัจฉริยะมากที่สุดมี {most} เมือง ได้แก่ {lists}" if th else
+                f"Of the cities the documents name, the most in one province is {most}: {lists}.")
+    rounds = approvals(docs)
+    partial = [r for b, r in sorted(rounds.items()) if isinstance(r.get("areas"), int)
+               and r["areas"] > sum(1 for c in cities if c.batch == b)]
+    if partial:
+        meetings = ", ".join(str(r.get("meeting")) for r in partial)
+        text_out += (f" แต่รายชื่อของการประชุมครั้งที่ {meetings} ในเอกสารไม่ครบ จึงอาจไม่ใช่คำตอบสุดท้าย" if th else
+                     f" The documents name only part of the areas approved at meeting(s) {meetings}, so this may "
+                     "not be the final answer.")
+    return text_out, cited
+
+
 def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], question: str, lang: str):
     """(answer text, cited cities) or None when the question is not a catalog question."""
     if not cities:
         return None
     query = parse(question, cities)
     if query is None:
-        return city_smarts(cities, question, lang) or city_approval(cities, question, lang)
+        return (city_smarts(cities, question, lang) or city_approval(cities, question, lang)
+                or province_with_most(docs, cities, question, lang))
     scope = [c for c in cities if c.batch in query.batches] if query.batches else cities
     if query.province:
         scope = filter_cities(scope, province=query.province)

@@ -118,3 +118,13 @@ def test_when_a_city_was_approved_comes_from_the_catalog(capsys, corpus_index, q
     assert result["mode"] == "catalog" and result["sources"][0]["doc_id"] == cites
     for text in says:
         assert text in result["answer"]
+
+
+def test_informal_list_and_most_questions(capsys, corpus_index):
+    assert main(["ask", "มีเมืองไหนได้ครบ 7 ด้านบ้าง", "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and len(result["sources"]) == 4 and "ไม่ระบุว่ามีด้านใดบ้าง" in result["answer"]
+    assert main(["ask", "Which province has the most smart cities?", "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and "Bangkok" in result["answer"] and "4" in result["answer"]
+    assert "only part" in result["answer"]  # the named lists of two meetings are partial
