@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install serve index test eval bench bench-ui clean
+.PHONY: install serve index test eval bench bench-ui chroma clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,13 +30,27 @@ test: install
 eval: install
 	$(BIN)/muang eval --set evals/gold.jsonl
 
+# Retrieval quality (XQuAD), Muang vs the naive LangChain stack, indexing throughput, query latency at 1k and
+# 10k chunks, `muang serve` memory; tables on stdout, JSON in evals/results/. About 25 min the first time
+# (indexes are cached in index/bench/). BENCH_100K=1 adds the 100k-chunk runs (about 10 min more).
 bench: install
 	$(BIN)/python evals/bench_retrieval.py
+	$(BIN)/python evals/bench_naive.py
+	$(BIN)/python evals/bench_indexing.py
+	MUANG_BENCH_100K=$(BENCH_100K) $(BIN)/python evals/bench_latency.py
+	MUANG_BENCH_100K=$(BENCH_100K) $(BIN)/python evals/bench_serve.py
 
 # 20 concurrent web clients asking the gold questions; add URL=http://host:port/ to load a running app.
 bench-ui: install
 	test -f $${MUANG_INDEX_DIR:-index}/CURRENT || $(BIN)/muang index
 	$(BIN)/python evals/bench_ui.py $(if $(URL),--url $(URL))
+
+# A local Chroma server for server mode: then `export MUANG_CHROMA_URL=http://127.0.0.1:$(CHROMA_PORT)` and
+# run `muang index` / `muang serve` as usual (the index folder keeps CURRENT, BM25 and chunk records).
+CHROMA_PORT ?= 8000
+chroma: install
+	mkdir -p index/chroma-server
+	$(BIN)/chroma run --path index/chroma-server --host 127.0.0.1 --port $(CHROMA_PORT)
 
 clean:
 	rm -rf $(VENV) index/builds index/CURRENT

