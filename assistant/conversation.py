@@ -8,8 +8,10 @@ batches, found through the catalog's names and aliases. A follow-up is one of th
   batch 2?"): the previous question is asked again with the new subject swapped in;
 - reference: a pronoun or demonstrative ("it", "there", "this city", "ที่นี่", "เมืองนั้น", "ด้านนี้"): it is
   replaced by the subject's name;
-- omission: no subject, and either a follow-up word ("แล้ว...") or only words that most city documents use
-  ("มีกี่ด้าน", "ได้รับตราเมื่อไร"): the subject's name is put in front.
+- omission: no subject at all ("มีกี่ด้าน", "ได้รับตราเมื่อไร", "When was the mark granted?"): the subject's
+  name is put in front, unless the question stands alone: a definition ("depa คืออะไร"), a count or list over
+  all cities, a word of another topic (far more common in the criteria and programme documents than in the
+  city documents: "criteria", "เกณฑ์") or a word the documents never use.
 A question that names its own subject, or that the catalog answers over all cities, stands alone.
 """
 
@@ -54,7 +56,8 @@ _DEFINITION = re.compile(r"คืออะไร|หมายถึง|แปล
                          re.I)
 _TH_REF = re.compile(r"(เมือง|ที่|แห่ง|พื้นที่|จังหวัด|โครงการ|ด้าน)\s*(นี้|นั้น|นี่|นั่น)")
 _EN_REF = re.compile(
-    r"\b(?:(?:this|that|the same) (city|town|place|area|project|province|smart)|the (?:city|town)|(it's|its|it|they|them|their)|"
+    r"\b(?:(?:this|that|the same) (city|town|place|area|project|province|smart)|the (?:city|town)|"
+    r"(it's|its|it|they|them|their)|"
     r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )(there|here))\b",
     re.I,
 )
@@ -240,6 +243,8 @@ def _resolve_one(question: str, context: Context, cities: list[City], vocabulary
     subject = next((context.subjects[k] for k in reversed(context.subjects) if k in ("place", "smart")), None)
     if subject is None or _DEFINITION.search(question) or vocabulary.topical(tokens, lang):
         return question
+    if any(vocabulary.unknown([t]) for t in tokens):
+        return question  # it asks about something the documents never mention: no subject makes it answerable
     name = _name(subject, lang, cities)
     return f"{name} {bare}" if lang == "th" else f"{name}: {bare}"
 
@@ -381,7 +386,8 @@ def check_history(history: Any) -> list[Message]:
             item = {"role": "user", "content": item}
         if not (isinstance(item, dict) and item.get("role") in ("user", "assistant")
                 and isinstance(item.get("content"), str)):
-            raise MuangError(f"history item {i} is not a message {{\"role\": \"user\"|\"assistant\", \"content\": ...}}")
+            raise MuangError(f"history item {i} is not a message "
+                             '{"role": "user"|"assistant", "content": ...}')
         out.append({"role": item["role"], "content": item["content"]})
     return out
 

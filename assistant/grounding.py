@@ -100,7 +100,8 @@ def split(text: str) -> list[Sentence]:
         parts = [p for p in parts if p.strip()] or [body]
         for i, part in enumerate(parts):
             last_part = i == len(parts) - 1
-            numbers = [int(n) for group in _CITE.findall(cites) for n in re.split(r"\s*[,،]\s*", group)] if last_part else []
+            groups = _CITE.findall(cites) if last_part else []
+            numbers = [int(n) for group in groups for n in re.split(r"\s*[,،]\s*", group)]
             lead = "" if i == 0 or part[:1].isspace() else " "
             out.append(Sentence(lead + part + (cites if last_part else ""), numbers))
     return out

@@ -73,7 +73,8 @@ def test_a_cited_answer_streams_and_the_prompt_fences_the_sources(fake, index):
 
 
 def test_english_questions_get_english_rules(fake, index):
-    fake.script = lambda request: Reply(f"Mae Moh Smart City is in Lampang province [{cite(fake.prompt(request), 'Lampang')}].")
+    fake.script = lambda request: Reply(
+        f"Mae Moh Smart City is in Lampang province [{cite(fake.prompt(request), 'Lampang')}].")
     result = answer(index, "Which province is Mae Moh Smart City in?")
     assert result.mode == "llm" and "Lampang province [" in result.answer
     system = fake.streamed()[0]["messages"][0]["content"]
