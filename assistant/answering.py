@@ -213,24 +213,28 @@ def generated(index: Index, extracted: Answer, k: int, on_text, guard) -> Answer
 
 
 def from_catalog(index: Index, question: str) -> Answer | None:
-    """An exact count or list from the cities catalog, citing each city's document; None if not such a question."""
+    """An exact answer from the documents' structured front matter (cities catalog, criteria, the 7 Smarts),
+    citing each document it comes from; None if the question is not one of those."""
+    from assistant.catalog import cities_named, provinces_in
     from assistant.catalog_answers import answer_from_catalog
 
     lang = detect_lang(question)
     words = content_tokens(question)
-    if len(index.lexical.known(words)) < len(words):
-        return None  # a word the documents never use (Singapore, a made-up town): not a question about them
+    # A word the documents never use (Singapore, a made-up town) means the question is not about them; a city
+    # or province the catalog knows counts as used even when spelled otherwise ("กรุงเทพ" for กรุงเทพมหานคร).
+    unknown = set(words) - set(index.lexical.known(words))
+    if any(not (cities_named(index.catalog(), word) or provinces_in(word)) for word in unknown):
+        return None
     found = answer_from_catalog(index.docs, index.catalog(), question, lang)
     if found is None:
         return None
-    text, cities = found
+    text, doc_ids = found
     sources = []
-    for n, city in enumerate(cities, start=1):
-        doc_id = city.doc_ids.get(lang) or next(iter(city.doc_ids.values()))
+    for n, doc_id in enumerate(doc_ids, start=1):
         doc = index.docs[doc_id]
         first = index.chunks[index.doc_chunks[doc_id][0]]
         sources.append(Source(n=n, doc_id=doc_id, title=doc.get("title", doc_id), lang=doc["lang"],
-                              city=city.slug, chunk_id=first["chunk_id"], score=1.0, url=doc.get("url", ""),
+                              city=doc.get("city"), chunk_id=first["chunk_id"], score=1.0, url=doc.get("url", ""),
                               text=first["text"]))
     return Answer(question, lang, text, True, sources, mode="catalog")
 

@@ -145,6 +145,10 @@ def province_names(name: str) -> tuple[str, str]:
     return _provinces().get(normalize(name.strip()), (name, name))
 
 
+# Short Thai spellings that are never part of another word.
+_SAFE_ABBREVIATIONS = frozenset({"กทม", "กทม."})
+
+
 def provinces_in(text: str) -> list[str]:
     """Canonical Thai names of the provinces a text mentions, longest spellings first.
 
@@ -160,7 +164,7 @@ def provinces_in(text: str) -> list[str]:
         if len(spelling) < 3:
             continue
         thai = bool(re.search(r"[\u0E00-\u0E7F]", spelling))
-        if thai and len(spelling) < 5:
+        if thai and len(spelling) < 5 and spelling not in _SAFE_ABBREVIATIONS:
             hit = re.search(rf"(จังหวัด|จ\.)\s*{re.escape(spelling)}", text) is not None
         else:
             hit = _mentions(text, spelling)

@@ -21,7 +21,7 @@ _COUNT = re.compile(
     r"(กี่|จำนวน)\s*(เมือง|พื้นที่|แห่ง|โครงการ|จังหวัด)|\b(how many|number of)\s+(smart\s+)?(cities|areas|towns|places|projects)\b"
 )
 _LIST = re.compile(
-    r"อะไรบ้าง|ไหนบ้าง|ที่ใดบ้าง|ใดบ้าง|รายชื่อ|(เมือง|พื้นที่|ที่|จังหวัด)\s*(ไหน|ใด)|"
+    r"อะไรบ้าง|ไหนบ้าง|ที่ใดบ้าง|ใดบ้าง|รายชื่อ|(เมือง|พื้นที่|จังหวัด)\s*(ไหน|ใด)|"
     r"\b(which|what)\b.*\b(cities|areas|towns|places)\b|"
     r"\blist\b|\bname the\b"
 )
@@ -111,6 +111,40 @@ def approvals(docs: dict[str, dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return out
 
 
+# Words an exact answer may leave unexplained in the question, besides the names it resolved. Anything else
+# ("ใบประกาศเขตส่งเสริม", "scoring weights", "นายกรัฐมนตรี") asks something front matter cannot answer, and
+# the question goes to retrieval instead.
+_GENERIC_WORDS = frozenset("เมือง อัจฉริยะ smart city cities smart-city ทำ มี เป็น ได้ ครบ ทั้ง all 7 เจ็ด seven".split())
+_SMARTS_WORDS = _GENERIC_WORDS | frozenset(
+    "ด้าน smarts aspect aspects แผน พัฒนา การพัฒนา ครอบคลุม cover covers covered include includes included "
+    "plan plans planned ลักษณะ หลัก development".split())
+_CRITERIA_WORDS = _GENERIC_WORDS | frozenset(
+    "เกณฑ์ ข้อ ข้อเสนอ ยื่น ยื่นข้อเสนอ ยื่นขอ สมัคร ต้อง ขอ การพิจารณา พิจารณา criteria criterion proposal "
+    "proposals application applications must meet contain include need needs required requirements apply "
+    "five 5 list".split())
+_APPROVAL_WORDS = _GENERIC_WORDS | frozenset(
+    "ตรา ตราสัญลักษณ์ สัญลักษณ์ เห็นชอบ อนุมัติ การพิจารณา พิจารณา ปี วัน วันที่ เดือน approved approve "
+    "awarded award certified mark become became selected get got receive received granted year date month".split())
+_MOST_WORDS = _GENERIC_WORDS | frozenset("จังหวัด มาก ที่สุด เยอะ province provinces most".split())
+
+
+def _explained(question: str, allowed: frozenset[str], names: list[str] = ()) -> bool:
+    """Whether every content word of the question is in `allowed`, a number, or part of one of `names`."""
+    from assistant.lexical import content_tokens
+
+    spelled = " ".join(normalize(n) for n in names)
+    return all(t in allowed or t.isdigit() or t in spelled for t in content_tokens(question))
+
+
+def _city_names(city: City) -> list[str]:
+    return [city.name_th, city.name_en, city.slug.replace("-", " "), *city.aliases]
+
+
+_SMART_SPELLINGS = [name for pair in SMART_NAMES.values() for name in pair] + [
+    "ขนส่ง การเดินทาง พลังงาน สิ่งแวดล้อม เศรษฐกิจ พลเมือง การดำรงชีวิต บริหารภาครัฐ mobility energy environment "
+    "economy people living governance transport"]
+
+
 # Asking which of the 7 Smarts a city's plan covers: "ขอนแก่นได้กี่ด้าน", "Which Smarts does Mae Moh cover?".
 _SMARTS_QUESTION = re.compile(
     r"กี่ด้าน|ด้าน\s*(อะไร|ไหน|ใด)|\bsmarts?\b.*(อะไร|ไหน|ใด|ไหม|มั้ย|หรือเปล่า|บ้าง)|"
@@ -126,6 +160,8 @@ def city_smarts(cities: list[City], question: str, lang: str) -> tuple[str, list
     text = normalize(question)
     named = cities_named(cities, text)
     if len(named) != 1 or not _SMARTS_QUESTION.search(text) or named[0].smarts is None:
+        return None
+    if not _explained(question, _SMARTS_WORDS, _city_names(named[0]) + _SMART_SPELLINGS):
         return None
     city, th = named[0], lang == "th"
     asked = [s for s, pattern in _SMART_WORDS.items() if re.search(pattern, text)]
@@ -165,6 +201,10 @@ def city_approval(cities: list[City], question: str, lang: str) -> tuple[str, li
     if len(named) != 1 or answer_type(question) != "date" or not _AWARD.search(text) or not named[0].meeting:
         return None
     city, th = named[0], lang == "th"
+    if not _explained(question, _APPROVAL_WORDS, _city_names(city)):
+        return None
+    if re.search(r"ตรา|\bmark|\bcertif", text) and not city.awarded:
+        return None  # the mark's date is not in front matter; the city's documents say what is known
     parts = [f"{city.name(lang)} ได้รับความเห็นชอบในการประชุมคณะอนุกรรมการฯ ครั้งที่ {city.meeting} [1]" if th else
              f"{city.name(lang)} was approved at sub-committee meeting {city.meeting} [1]."]
     if city.awarded and re.fullmatch(r"\d{4}-\d\d-\d\d", city.awarded):
@@ -174,8 +214,7 @@ def city_approval(cities: list[City], question: str, lang: str) -> tuple[str, li
     return " ".join(parts), [city]
 
 
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December")
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 _MOST = re.compile(r"มากที่สุด|เยอะที่สุด|\bthe most\b|\bmost (smart )?cit")
@@ -186,6 +225,8 @@ def province_with_most(docs, cities: list[City], question: str, lang: str) -> tu
     """Which province has the most named cities, with the caveat that the named lists are partial."""
     text = normalize(question)
     if not (_MOST.search(text) and _PROVINCE_WORD.search(text)) or cities_named(cities, text):
+        return None
+    if not _explained(question, _MOST_WORDS):
         return None
     by_province: dict[str, list[City]] = {}
     for city in cities:
@@ -213,21 +254,94 @@ def province_with_most(docs, cities: list[City], question: str, lang: str) -> tu
     return text_out, cited
 
 
-def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], question: str, lang: str):
-    """(answer text, cited cities) or None when the question is not a catalog question."""
-    if not cities:
+# What a proposal must contain, or what the criteria are: "ยื่นข้อเสนอต้องมีอะไรบ้าง", "What are the five criteria?".
+_CRITERIA_LIST = re.compile(
+    r"เกณฑ์.*(อะไรบ้าง|อะไร|ไหนบ้าง|กี่ข้อ|ได้แก่|มีอะไร)|(ข้อเสนอ|ยื่น|สมัคร).*(ต้องมี|ต้อง.*อะไรบ้าง|ต้องผ่าน.*อะไร)|"
+    r"\b(what|which|list|how many)\b.*\bcriteri|\bcriteria\b.*\b(are|list)\b|"
+    r"\bwhat (must|should|does) (a|the|my|our) (smart[- ]city )?(proposal|application)\b.*\b(contain|include|have|cover|meet)"
+)
+# The 7 Smarts themselves, asked without naming a city: "เมืองอัจฉริยะมีกี่ด้าน", "What are the 7 Smarts?".
+_SMARTS_LIST = re.compile(
+    r"(มี)?กี่ด้าน|(7|เจ็ด)\s*(ด้าน|smarts?).*(อะไรบ้าง|อะไร|ได้แก่|ไหนบ้าง)|ด้าน.*(อะไรบ้าง|ไหนบ้าง)|"
+    r"\bhow many smarts\b|\b(what|which|list)\b.*\b(7|seven) smarts\b|\bwhat are the smarts\b"
+)
+
+
+_ENGLISH_NUMBERS = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+
+
+def criteria_list(docs: dict[str, dict[str, Any]], cities: list[City], question: str, lang: str
+                  ) -> tuple[str, list[str]] | None:
+    """The application criteria in order, each citing its own document (read from the corpus, kind criteria)."""
+    text = normalize(question)
+    if not _CRITERIA_LIST.search(text) or re.search(r"(ข้อ|criterion)\s*\d", text) or cities_named(cities, text):
+        return None  # "เกณฑ์ข้อ 3 คืออะไร" asks about one criterion, "ขอนแก่นผ่านเกณฑ์อะไร" about one city
+    if not _explained(question, _CRITERIA_WORDS):
         return None
+    by_order: dict[int, str] = {}
+    for doc_id, meta in sorted(docs.items()):
+        if meta.get("kind") == "criteria" and isinstance(meta.get("order"), int) and meta.get("criterion"):
+            if meta.get("lang") == lang or meta["order"] not in by_order:
+                by_order[meta["order"]] = doc_id
+    if not by_order:
+        return None
+    th = lang == "th"
+    # The overview document (front matter `role: overview`) is cited first: it states the count and records
+    # where some reports list the criteria differently.
+    overview = next((d for d, meta in sorted(docs.items()) if meta.get("kind") == "criteria"
+                     and meta.get("role") == "overview" and meta.get("lang") == lang), None)
+    cited = ([overview] if overview else []) + [d for _, d in sorted(by_order.items())]
+    first = 2 if overview else 1
+    items = [f"({n}) {docs[d].get('name_th' if th else 'name_en') or docs[d].get('title', d)} [{i}]"
+             for i, (n, d) in enumerate(sorted(by_order.items()), start=first)]
+    count = len(items) if th else _ENGLISH_NUMBERS.get(len(items), len(items))
+    said = f" [1]" if overview else ""
+    text = (f"ข้อเสนอเมืองอัจฉริยะต้องผ่านเกณฑ์ {count} ข้อ{said} ได้แก่ " if th else
+            f"A smart-city proposal must meet {count} criteria{said}: ")
+    return text + " ".join(items), cited
+
+
+def smarts_list(docs: dict[str, dict[str, Any]], cities: list[City], question: str, lang: str
+                ) -> tuple[str, list[str]] | None:
+    """The 7 Smarts by name, citing the document that lists them (kind smarts), for a question naming no city."""
+    text = normalize(question)
+    if not _SMARTS_LIST.search(text) or cities_named(cities, text) or provinces_in(question):
+        return None
+    if not _explained(question, _SMARTS_WORDS):
+        return None
+    listing = [d for d, meta in sorted(docs.items()) if meta.get("kind") == "smarts"]
+    doc_id = next((d for d in listing if docs[d].get("lang") == lang), listing[0] if listing else None)
+    if doc_id is None:
+        return None
+    th = lang == "th"
+    names = [SMART_NAMES[s][0 if th else 1] for s in SMARTS]
+    return (f"การพัฒนาเมืองอัจฉริยะมี {len(names)} ด้าน (7 Smarts) ได้แก่ {' '.join(names)} [1]" if th else
+            f"Smart-city development has {len(names)} aspects, the 7 Smarts: {', '.join(names)} [1]."), [doc_id]
+
+
+def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], question: str, lang: str
+                        ) -> tuple[str, list[str]] | None:
+    """(answer text, cited doc ids: [n] is the n-th) or None when front matter cannot answer the question."""
+    exact = criteria_list(docs, cities, question, lang) or smarts_list(docs, cities, question, lang)
+    if exact or not cities:
+        return exact
     query = parse(question, cities)
     if query is None:
-        return (city_smarts(cities, question, lang) or city_approval(cities, question, lang)
-                or province_with_most(docs, cities, question, lang))
+        found = (city_smarts(cities, question, lang) or city_approval(cities, question, lang)
+                 or province_with_most(docs, cities, question, lang))
+        return (found[0], _doc_ids(found[1], lang)) if found else None
     scope = [c for c in cities if c.batch in query.batches] if query.batches else cities
     if query.province:
         scope = filter_cities(scope, province=query.province)
     unknown = [c for c in scope if query.smarts and c.smarts is None]
     matched = [c for c in scope if all(s in (c.smarts or []) for s in query.smarts)] if query.smarts else scope
     matched.sort(key=lambda c: (c.batch or 99, c.name(lang)))
-    return _compose(query, matched, unknown, approvals(docs), lang), matched
+    return _compose(query, matched, unknown, approvals(docs), lang), _doc_ids(matched, lang)
+
+
+def _doc_ids(cities: list[City], lang: str) -> list[str]:
+    """Each city's document in the question's language, else its other one."""
+    return [c.doc_ids.get(lang) or next(iter(c.doc_ids.values())) for c in cities]
 
 
 def _compose(query: CatalogQuery, matched: list[City], unknown: list[City], rounds, lang: str) -> str:

@@ -24,7 +24,7 @@ _EN_STOPWORDS = frozenset(
 # Question words that PyThaiNLP's stopword list lacks; they say what is asked, not what it is about.
 _THAI_QUESTION_WORDS = frozenset([
     "กี่", "ไหม", "มั๊ย", "เปล่า", "หรือเปล่า", "ล่ะ", "จ้ะ", "คับ", "ที่ไหนบ้าง", "อย่างไรบ้าง", "ครับผม",
-    "นะคะ", "นะครับ", "คะ", "ขอบคุณ", "ตอน", "แล้ว", "บ้าง", "หน่อย", "จ๊ะ", "จ้า", "ค่ะ",
+    "นะคะ", "นะครับ", "คะ", "ขอบคุณ", "ทำ", "ตอน", "แล้ว", "บ้าง", "หน่อย", "จ๊ะ", "จ้า", "ค่ะ",
 ])
 
 

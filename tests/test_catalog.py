@@ -128,3 +128,19 @@ def test_informal_list_and_most_questions(capsys, corpus_index):
     result = json.loads(capsys.readouterr().out)
     assert result["mode"] == "catalog" and "Bangkok" in result["answer"] and "4" in result["answer"]
     assert "only part" in result["answer"]  # the named lists of two meetings are partial
+
+
+@pytest.mark.parametrize("question, first, says", [
+    ("ยื่นข้อเสนอต้องมีอะไรบ้าง", "criteria-overview-th", ["เกณฑ์ 5 ข้อ", "แพลตฟอร์มข้อมูลเมือง", "[6]"]),
+    ("What are the five criteria?", "criteria-overview-en", ["five criteria", "Sustainable management model", "[6]"]),
+    ("เมืองอัจฉริยะมีกี่ด้าน", "smarts-th", ["7 ด้าน", "การบริหารภาครัฐอัจฉริยะ"]),
+    ("What are the 7 Smarts?", "smarts-en", ["Smart Mobility", "Smart Governance"]),
+    ("กทม.มีเมืองอัจฉริยะกี่แห่ง", "city-samyan-th", ["4 เมือง", "กรุงเทพมหานคร"]),
+])
+def test_criteria_and_smarts_lists_come_from_front_matter(capsys, corpus_index, question, first, says):
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and result["sources"][0]["doc_id"] == first
+    for text in says:
+        assert text in result["answer"]
+    assert all(f"[{s['n']}]" in result["answer"] for s in result["sources"])
