@@ -129,14 +129,3 @@ def test_eval_reports_conversations(capsys, corpus_index, tmp_path):
     turns = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]
     assert [t["id"] for t in turns][:3] == ["th-maemoh-khonkaen#1", "th-maemoh-khonkaen#2", "th-maemoh-khonkaen#3"]
     assert turns[2]["standalone"] == "ขอนแก่น มีกี่ด้าน"
-
-
-def test_doctests_of_the_conversation_and_llm_modules():
-    """The examples in these modules' docstrings (testpaths only collects tests/)."""
-    import doctest
-
-    from assistant import conversation, grounding, llm
-    from ui import chat, render
-
-    for module in (conversation, grounding, llm, chat, render):
-        assert doctest.testmod(module).failed == 0, module.__name__

@@ -241,10 +241,10 @@ def test_criteria_tab(page):
 
 
 def test_ui_doctests():
-    """The examples in ui/ docstrings (testpaths only collects tests/)."""
+    """The examples in ui/ docstrings (assistant/'s are collected through testpaths)."""
     import doctest
 
-    from ui import render, service, texts
+    from ui import chat, render, service, texts
 
-    for module in (render, service, texts):
+    for module in (chat, render, service, texts):
         assert doctest.testmod(module).failed == 0
