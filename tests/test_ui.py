@@ -141,8 +141,13 @@ def last_answer(page, expected: str) -> str:
 
 
 def shot(page, name: str) -> None:
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / name), full_page=True)
+    """A screenshot; it replaces the README's copy in docs/ only with MUANG_UPDATE_SCREENSHOTS=1, so that a test
+    run leaves the working tree clean."""
+    import tempfile
+
+    folder = DOCS if os.environ.get("MUANG_UPDATE_SCREENSHOTS") == "1" else Path(tempfile.gettempdir())
+    folder.mkdir(exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=True)
 
 
 def test_thai_question_shows_answer_citation_sources_and_feedback(page, ui_settings):
