@@ -48,7 +48,8 @@ def test_gold_questions_are_answered_with_citations(capsys, corpus_index, gold, 
     assert any(by_n[n]["doc_id"] in row["gold_docs"] for n in cited)
     first = by_n[min(cited)]
     assert first["lang"] == row["lang"], "a source in the question's language is preferred"
-    assert first["quote"] and first["quote"] in answer and first["quote"] in first["text"]
+    if result["mode"] == "extractive":  # a catalog answer states front-matter facts; it quotes no sentence
+        assert first["quote"] and first["quote"] in answer and first["quote"] in first["text"]
 
 
 def test_the_readme_example_answers_lampang(capsys, corpus_index):
