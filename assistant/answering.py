@@ -249,7 +249,8 @@ def compose(index: Index, question: str, hits: list[Hit], k: int) -> Answer:
     confident = bool(hits and q_tokens) and evidence["dense"] >= index.settings.min_dense and (
         evidence["coverage"] >= index.settings.min_coverage
     )
-    picked = pick_sentences(*sentence_features(index, question, lang, q_tokens, hits[:READ])) if confident else []
+    asked = _predicate(index, question, q_tokens)
+    picked = pick_sentences(*sentence_features(index, question, lang, asked, hits[:READ])) if confident else []
     cited: list[Hit] = []
     parts: list[str] = []
     quotes: dict[str, str] = {}
@@ -268,6 +269,18 @@ def compose(index: Index, question: str, hits: list[Hit], k: int) -> Answer:
         nearest = "; ".join(f"[{s.n}] {s.title}" for s in sources)
         body = f"{text['none']} {text['nearest']}: {nearest}" if sources else text["none"]
     return Answer(question, lang, body, confident, sources, hits, evidence)
+
+
+def _predicate(index: Index, question: str, q_tokens: list[str]) -> list[str]:
+    """The question's content words without the names of the city it asks about: retrieval has already found
+    that city's documents, so a sentence should win by what it says about the city ("Who runs Sam Yan?"), not
+    by repeating its name (an alias line "also written Sam Yan Smart City")."""
+    from assistant.catalog import cities_named
+
+    names = " ".join(normalize(name) for city in cities_named(index.catalog(), question)
+                     for name in (city.name_th, city.name_en, *city.aliases))
+    rest = [t for t in q_tokens if t not in names]
+    return rest or q_tokens
 
 
 def _number_sources(cited: list[Hit], hits: list[Hit], k: int, quotes: dict[str, str]) -> list[Source]:
