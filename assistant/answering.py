@@ -279,8 +279,7 @@ def _predicate(index: Index, question: str, q_tokens: list[str]) -> list[str]:
 
     names = " ".join(normalize(name) for city in cities_named(index.catalog(), question)
                      for name in (city.name_th, city.name_en, *city.aliases))
-    rest = [t for t in q_tokens if t not in names]
-    return rest or q_tokens
+    return [t for t in q_tokens if t not in names] if names else q_tokens
 
 
 def _number_sources(cited: list[Hit], hits: list[Hit], k: int, quotes: dict[str, str]) -> list[Source]:
@@ -351,7 +350,8 @@ def sentence_features(
     features[:, 1] = embedder.embed_documents([s for _, s, _ in candidates]) @ embedder.embed_query(question)
     # Across languages word overlap cannot be measured; meaning stands in for it.
     other = np.array([hit.lang != lang for hit, _, _ in candidates])
-    features[other, 0] = features[other, 1]
+    if q_tokens:  # with no word left to match (only the city's name was asked about), no sentence gets overlap
+        features[other, 0] = features[other, 1]
     return candidates, features
 
 
