@@ -207,7 +207,9 @@ def _chunk_records(text: str, meta: dict[str, Any], settings: Settings) -> list[
 def _write_build(settings, previous, old_chunks, files, docs, chunks, embedders, progress) -> str:
     import numpy as np
 
-    build = time.strftime("b%Y%m%d-%H%M%S-", time.gmtime()) + os.urandom(3).hex()
+    # Build names sort in creation order (old builds are pruned by that order), even within one second.
+    now = time.time_ns()
+    build = time.strftime("b%Y%m%d-%H%M%S-", time.gmtime(now // 10**9)) + f"{now // 1000 % 10**6:06d}-{os.urandom(2).hex()}"
     folder = store.build_dir(settings, build)
     folder.mkdir(parents=True)
     try:
