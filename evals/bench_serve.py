@@ -28,6 +28,7 @@ QUESTIONS = ["แม่เมาะอยู่จังหวัดไหน", 
 
 
 def measure(settings, env: dict, label: str) -> dict:
+    bench_lib.wait_quiet()
     port = bench_lib.free_port()
     env = dict(env, MUANG_INDEX_DIR=str(settings.index_dir), MUANG_EMBEDDER=settings.embedder)
     started = time.perf_counter()
