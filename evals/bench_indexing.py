@@ -210,8 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         print(verdict)
     if bench_lib.PROPOSED:
         print("MUANG_BENCH_PROPOSED=1: measured with the proposed assistant/embedding.py change applied at run time")
-    path = write_result("bench_indexing_proposed" if bench_lib.PROPOSED else "bench_indexing", {"page_chars": PAGE_CHARS, "model_load_s": load_s, "runs": results,
-                                           "target": verdict})
+    name = "bench_indexing_proposed" if bench_lib.PROPOSED else "bench_indexing"
+    path = write_result(name, {"page_chars": PAGE_CHARS, "model_load_s": load_s, "runs": results,
+                               "target": verdict, "proposed_embedding_patch": bench_lib.PROPOSED})
     print(f"written {path.relative_to(ROOT)}")
     return 0
 
