@@ -16,7 +16,6 @@ answer is rewritten fluently by the model from the same sources and checked sent
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ import numpy as np
 
 from assistant.chunking import normalize, sentences
 from assistant.config import MAX_QUESTION_CHARS
-from assistant.documents import detect_lang
+from assistant.documents import detect_lang, strip_controls
 from assistant.errors import MuangError
 from assistant.lexical import content_tokens
 from assistant.questions import answer_type, offers
@@ -96,15 +95,9 @@ class Answer:
         }
 
 
-# Terminal escape sequences (colour, cursor, title) and other C0/C1 controls: a question is text, and a
-# control character echoed back into an answer or a terminal does harm.
-_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
 def check_question(question: str) -> str:
     """The question as text to answer: control characters and undecodable bytes removed, length checked."""
-    question = _CONTROLS.sub(" ", _ESCAPES.sub("", question or "")).strip()
+    question = strip_controls(question or "").strip()
     if not question:
         raise MuangError("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:
