@@ -149,7 +149,9 @@ def open_vectors(settings: Settings, build: str) -> VectorStore:
         try:
             client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
         except ValueError as exc:  # chromadb says "Could not connect to a Chroma server..."
-            raise MuangError(f"cannot use the Chroma server at {settings.chroma_url} (MUANG_CHROMA_URL): {exc}") from None
+            raise MuangError(
+                f"cannot use the Chroma server at {settings.chroma_url} (MUANG_CHROMA_URL): {exc}"
+            ) from None
         return VectorStore(client, build, where=f"the Chroma server at {settings.chroma_url}",
                            owner=index_id(settings))
     folder = build_dir(settings, build) / "chroma"
