@@ -83,7 +83,27 @@ def worker(index_dir: str, spec: str, n_questions: int) -> dict:
         started = time.perf_counter()
         search(index, row["question"], k=20, filters=filters)
         filtered.append(time.perf_counter() - started)
-    return {"chunks": len(index.chunks), "cold_stages_s": stages, "ask": summary_ms(times),
+    # The dense part of a filtered search, as it was before filters were applied from the chunk records
+    # (Chroma's metadata filter) and as it is now (retrieval.dense), for the first embedder.
+    from assistant.retrieval import dense
+
+    embedder = index.embedders[0]
+    vectors = [embedder.embed_query(row["question"]) for row in rows[:20]]
+    compare: dict[str, dict] = {}
+    for label, filters in (("lang=th", Filters(lang="th")), ("smart=energy", Filters(smart="energy")),
+                           ("city=phuket", Filters(city="phuket"))):
+        before, after = [], []
+        allowed = index.allowed(filters)
+        for vector in vectors:
+            started = time.perf_counter()
+            index.vectors.query(embedder, vector, 50, filters.where())
+            before.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            dense(index, embedder, vector, allowed)
+            after.append(time.perf_counter() - started)
+        compare[label] = {"chroma_where_p50_ms": summary_ms(before)["p50_ms"],
+                          "from_records_p50_ms": summary_ms(after)["p50_ms"]}
+    return {"chunks": len(index.chunks), "cold_stages_s": stages, "filtered_dense_" + embedder.name: compare, "ask": summary_ms(times),
             "search": summary_ms(search_times), "filtered_search": summary_ms(filtered),
             "heavy_modules_loaded": heavy, "recall@5": round(found / len(rows), 3),
             "rss_mb": bench_lib.tree_rss_mb(os.getpid()),
