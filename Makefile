@@ -31,8 +31,9 @@ eval: install
 	$(BIN)/muang eval --set evals/gold.jsonl
 
 # Retrieval quality (XQuAD), Muang vs the naive LangChain stack, indexing throughput, query latency at 1k and
-# 10k chunks, `muang serve` memory; tables on stdout, JSON in evals/results/. About 25 min the first time
-# (indexes are cached in index/bench/). BENCH_100K=1 adds the 100k-chunk runs (about 10 min more).
+# 10k chunks, `muang serve` memory; tables on stdout, JSON in evals/results/. About 25 min once the indexes are
+# cached in index/bench/, 35 min the first time. BENCH_100K=1 adds the 100k-chunk runs (about 10 min more,
+# plus 4 min to build the 100k index once).
 bench: install
 	$(BIN)/python evals/bench_retrieval.py
 	$(BIN)/python evals/bench_naive.py
