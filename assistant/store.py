@@ -56,13 +56,19 @@ class VectorStore:
     empty result.
     """
 
-    def __init__(self, client: Any, build: str, where: str = "", owner: str = "") -> None:
+    def __init__(self, client: Any, build: str, where: str = "", settings: Settings | None = None) -> None:
         self.client = client
         self.build = build
         self.where = where  # for messages: the server's address or the build folder
-        self.owner = owner  # server mode: the id of the index folder whose builds these are (see index_id)
+        self._settings = settings  # server mode: the index folder whose builds these are (see index_id)
         self._collections: dict[str, Any] = {}
         self._counts: dict[str, int] = {}
+
+    @property
+    def owner(self) -> str:
+        """The id recorded in this index's collections on a server; read (or created) only by writers, so
+        that a process that only answers questions never writes to the index folder."""
+        return index_id(self._settings) if self._settings else ""
 
     def _collection(self, embedder, create: bool = False):
         name = collection_name(self.build, embedder.name)
@@ -152,8 +158,7 @@ def open_vectors(settings: Settings, build: str) -> VectorStore:
             raise MuangError(
                 f"cannot use the Chroma server at {settings.chroma_url} (MUANG_CHROMA_URL): {exc}"
             ) from None
-        return VectorStore(client, build, where=f"the Chroma server at {settings.chroma_url}",
-                           owner=index_id(settings))
+        return VectorStore(client, build, where=f"the Chroma server at {settings.chroma_url}", settings=settings)
     folder = build_dir(settings, build) / "chroma"
     client = chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
     return VectorStore(client, build, where=str(folder))
@@ -251,11 +256,12 @@ def index_id(settings: Settings) -> str:
 def drop_orphans(settings: Settings) -> list[str]:
     """Server mode: delete the collections of this index folder whose build folder no longer exists."""
     vectors = open_vectors(settings, "")
+    owner = vectors.owner
     dropped = []
     for collection in vectors.client.list_collections():
         meta = collection.metadata or {}
         build = meta.get("build")
-        if meta.get("index") == vectors.owner and build and not build_dir(settings, str(build)).is_dir():
+        if meta.get("index") == owner and build and not build_dir(settings, str(build)).is_dir():
             vectors.client.delete_collection(collection.name)
             dropped.append(collection.name)
     return dropped
