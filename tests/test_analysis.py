@@ -1,0 +1,87 @@
+"""Question analysis over the real catalog of the shipped corpus (front matter read by the real loader),
+and answer units cut with the real sentence splitter. The questions here are written for these tests; none
+comes from a benchmark."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.analysis import analyze, clean
+from assistant.catalog import build_catalog
+from assistant.documents import load_file
+from assistant.units import units
+from conftest import CORPUS
+
+
+@pytest.fixture(scope="module")
+def cities():
+    docs = {}
+    for path in sorted(CORPUS.glob("*.md")):
+        doc = load_file(path, CORPUS)
+        docs[doc.metadata["doc_id"]] = doc.metadata
+    return build_catalog(docs)
+
+
+def slugs(question):
+    return [c.slug for c in question.cities]
+
+
+@pytest.mark.parametrize("text, slug", [
+    ("ภูเกตเป็นเมืองอัจฉริยะตั้งแต่ปีไหน", "phuket"),          # tone mark missing
+    ("ขอนแก่นได้กี่ด้าน", "khon-kaen"),                       # right spelling, untouched
+    ("tell me about wangchan vally", "wangchan-valley"),      # a letter missing
+    ("Is Kon Kaen a smart city?", "khon-kaen"),
+])
+def test_misspelt_names_resolve_to_the_catalog_city(cities, text, slug):
+    assert slugs(analyze(text, cities)) == [slug]
+
+
+def test_a_right_name_is_never_corrected_into_another(cities):
+    question = analyze("Chiang Rai smart city plan", cities)
+    assert slugs(question) == ["chiang-rai"] and question.corrections == {}
+
+
+def test_a_dictionary_word_is_not_a_misspelt_province(cities):
+    # "พลังงาน" (energy) holds a one-edit neighbour of the province Phang Nga.
+    question = analyze("เมืองไหนมีพลังงานอัจฉริยะ", cities)
+    assert question.provinces == [] and question.smarts == ["energy"]
+
+
+def test_years_in_both_calendars_and_thai_digits(cities):
+    assert analyze("เมืองที่ได้รับในปี ๒๕๖๕", cities).years_ce == [2022]
+    question = analyze("Which cities were approved in 2021?", cities)
+    assert question.years_be == [2564] and "2564" in question.search_text
+
+
+def test_negation_excludes_the_smarts_after_it(cities):
+    en = analyze("first batch cities with Smart Living but not Smart Energy", cities)
+    assert (en.smarts, en.excluded_smarts, en.batches) == (["living"], ["energy"], [1])
+    th = analyze("เมืองที่มีสิ่งแวดล้อมอัจฉริยะแต่ไม่มีเศรษฐกิจอัจฉริยะ", cities)
+    assert (th.smarts, th.excluded_smarts) == (["environment"], ["economy"])
+
+
+def test_answer_type_latest_definition_and_predicate(cities):
+    assert analyze("ตอนนี้มีเมืองอัจฉริยะกี่เมืองแล้ว", cities).latest
+    assert analyze("depa ย่อมาจากอะไร", cities).defines == "depa"
+    assert analyze("What is the Smart City Thailand Office?", cities).defines == "smart city thailand office"
+    question = analyze("น้ำท่วมที่ขอนแก่นหนักไหม", cities)
+    assert slugs(question) == ["khon-kaen"] and "ขอนแก่น" not in question.predicate
+    assert "น้ำท่วม" in question.predicate
+    assert analyze("Who leads the project in Mae Moh?", cities).kind == "person"
+
+
+def test_clean_joins_sara_am_and_thai_digits():
+    assert clean("ตําบล\u00a0 ๑๒") == "ตำบล 12"
+
+
+def test_a_list_comes_with_its_intro_and_a_table_row_with_its_header():
+    text = ("การสมัครมีขั้นตอนดังนี้\n1. ยื่นข้อเสนอ\n2. คณะกรรมการพิจารณา\n3. ประกาศผล\n\n"
+            "| เมือง | จังหวัด |\n|---|---|\n| แม่เมาะ | ลำปาง |\n")
+    found = units(text, "th")
+    assert found[0].kind == "list" and "ประกาศผล" in found[0].text and "ขั้นตอนดังนี้" in found[0].text
+    assert any(u.kind == "row" and "แม่เมาะ" in u.text and "จังหวัด" in u.text for u in found)
+
+
+def test_a_list_cut_by_the_chunk_boundary_takes_its_items_from_the_next_chunk():
+    found = units("The proposal has three parts, as follows:", "en", following="- a map\n- a plan\n- a budget\nMore.")
+    assert found[0].kind == "list" and found[0].text.endswith("- a budget")
