@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install serve index test eval bench bench-ui chroma clean
+.PHONY: install serve index test eval train bench bench-answers bench-ui chroma clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ test: install
 
 eval: install
 	$(BIN)/muang eval --set evals/gold.jsonl
+
+# Rebuild the answer-selection and answerability models (assistant/models/*.json) from ../shared's iapp-train
+# and XQuAD plus evals/gold.jsonl and evals/unanswerable.jsonl (fixed seed). About 30 min on 2 cores, most of
+# it retrieving for 4,000 questions; `fit` alone (from the committed evals/train/features.npz) takes seconds.
+train: install
+	$(BIN)/python evals/train_answers.py all
+
+# Answer accuracy, abstention and false abstention on every question set (held-out parts reported apart).
+bench-answers: install
+	$(BIN)/python evals/bench_answers.py --label after
 
 # Retrieval quality (XQuAD), Muang vs the naive LangChain stack, indexing throughput, query latency at 1k and
 # 10k chunks, `muang serve` memory; tables on stdout, JSON in evals/results/. About 25 min once the indexes are

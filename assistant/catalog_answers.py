@@ -311,7 +311,8 @@ def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], q: 
                         ) -> tuple[str, list[str]] | None:
     """(answer text, cited doc ids: [n] is the n-th) or None when front matter cannot answer the question."""
     question, lang = q.corrected, q.lang
-    exact = criteria_list(docs, cities, question, lang) or smarts_list(docs, cities, question, lang)
+    exact = (figure_answer(docs, cities, q) or criteria_list(docs, cities, question, lang)
+             or smarts_list(docs, cities, question, lang))
     if exact or not cities:
         return exact
     query = parse(q, cities)
@@ -394,3 +395,133 @@ def _describe(query: CatalogQuery, lang: str) -> str:
         names = ", ".join(SMART_NAMES[s][0 if th else 1] for s in query.excluded)
         parts.append(f"แต่ไม่มีด้าน{names}" if th else f" but not {names}")
     return (" " if th and parts else "") + " ".join(parts) if th else "".join(parts)
+
+
+# Dated figures (front matter `figures: [{what, value, as_of, source, city?, unit?, note?}]`, vocabulary in
+# corpus/README.md). What a question asks for, by the figure's `what`: a total of certified cities, a TSCCI
+# score or rank. Other figures are answered from prose.
+_FIGURE_ASKS = {
+    "certified_cities_total": re.compile(
+        r"(กี่|จำนวน|ทั้งหมด|รวม)\s*(เมือง|พื้นที่|แห่ง)|เมืองอัจฉริยะ.*(กี่|จำนวน)|\bhow many\b.*\b(cities|areas)\b|"
+        r"\bnumber of\b.*\b(cities|areas)\b|\btotal\b.*\b(cities|areas)\b|\b(cities|areas)\b.*\b(so far|in total|total)\b"),
+    "tscci_score": re.compile(r"คะแนน|\bscore"),
+    "tscci_rank": re.compile(r"อันดับ|\brank"),
+}
+_FIGURE_TOPIC = {"tscci_score": re.compile(r"tscci|ดัชนี|index|ความสามารถในการแข่งขัน|competitiv"),
+                 "tscci_rank": re.compile(r"tscci|ดัชนี|index|ความสามารถในการแข่งขัน|competitiv|อันดับ|rank")}
+
+
+_FIGURE_WORDS = _APPROVAL_WORDS | frozenset(
+    "ล่าสุด ตอนนี้ ปัจจุบัน ทั้งหมด จำนวน รวม คะแนน อันดับ ดัชนี ความสามารถ การแข่งขัน แข่งขัน ประเทศ ไทย แล้ว "
+    "พื้นที่ แห่ง tscci score scores rank ranking index competitiveness latest now so far total number "
+    "currently current recent thailand holding hold hold have areas".split())
+
+
+@dataclass
+class Dated:
+    what: str
+    value: float
+    as_of: str
+    doc_id: str
+    city: str | None = None
+    unit: str | None = None
+    note: str = ""
+
+
+def dated_figures(docs: dict[str, dict[str, Any]]) -> list[Dated]:
+    """Every dated figure in front matter, oldest first."""
+    out = []
+    for doc_id, meta in sorted(docs.items()):
+        for row in meta.get("figures") or []:
+            if isinstance(row, dict) and row.get("what") and row.get("as_of") is not None and \
+                    isinstance(row.get("value"), (int, float)):
+                out.append(Dated(str(row["what"]), row["value"], str(row["as_of"]), doc_id,
+                                 row.get("city"), row.get("unit"), str(row.get("note") or "")))
+    return sorted(out, key=lambda f: f.as_of)
+
+
+def figure_answer(docs: dict[str, dict[str, Any]], cities: list[City], q: Question
+                  ) -> tuple[str, list[str]] | None:
+    """The most recent dated figure of the kind asked ("ล่าสุด", "so far", "now"), or that of the year asked,
+    with its date, and the earlier ones with theirs; None when the question asks no dated figure."""
+    if not (q.latest or q.years_ce):
+        return None
+    text = q.corrected
+    kinds = [w for w, pattern in _FIGURE_ASKS.items() if pattern.search(text)
+             and (w not in _FIGURE_TOPIC or _FIGURE_TOPIC[w].search(text))]
+    if not kinds or q.smarts or q.excluded_smarts or q.batches or q.provinces and not q.cities:
+        return None
+    what = kinds[-1]  # a score or rank question also "counts"; the more specific kind wins
+    if not _explained(text, _FIGURE_WORDS, [n for c in q.cities for n in _city_names(c)]):
+        return None
+    wanted = {c.slug for c in q.cities}
+    figures = [f for f in dated_figures(docs) if f.what == what and (f.city in wanted if wanted else not f.city)]
+    if not figures:
+        return None
+    if q.years_ce and not q.latest:
+        chosen = [f for f in figures if any(f.as_of.startswith(str(y)) for y in q.years_ce)]
+        if not chosen:
+            return None
+    else:
+        chosen = [f for f in figures if f.as_of == figures[-1].as_of]
+    lang = q.lang
+    docs_cited: list[str] = []
+
+    def cite(f: Dated) -> int:
+        doc_id = _same_lang_doc(docs, f.doc_id, lang)
+        if doc_id not in docs_cited:
+            docs_cited.append(doc_id)
+        return docs_cited.index(doc_id) + 1
+
+    th = lang == "th"
+    main = "; ".join(f"{_value(f)} ({_when(f.as_of, lang)}) [{cite(f)}]" for f in chosen)
+    subject = _figure_subject(what, q, lang)
+    parts = [f"{subject}{'ล่าสุด' if th and q.latest else ''}: {main}" if th else
+             f"{subject}{', latest' if q.latest else ''}: {main}."]
+    earlier = [f for f in figures if f.as_of < chosen[0].as_of and f.value != chosen[0].value]
+    if earlier and q.latest:
+        listed = ", ".join(f"{_value(f)} ({_when(f.as_of, lang)}) [{cite(f)}]" for f in earlier[-4:])
+        parts.append(f"ตัวเลขก่อนหน้า: {listed}" if th else f"Earlier figures: {listed}.")
+    notes = [f.note for f in chosen if f.note]
+    if notes:
+        parts.append(("หมายเหตุ: " if th else "Note: ") + "; ".join(dict.fromkeys(notes)))
+    return " ".join(parts), docs_cited
+
+
+def _same_lang_doc(docs: dict[str, dict[str, Any]], doc_id: str, lang: str) -> str:
+    """The document in the question's language with the same stem (city-x-th / city-x-en), if there is one."""
+    stem = re.sub(r"-(th|en)$", "", doc_id)
+    other = f"{stem}-{lang}"
+    return other if other in docs else doc_id
+
+
+def _value(f: Dated) -> str:
+    number = f"{f.value:,.2f}".rstrip("0").rstrip(".") if isinstance(f.value, float) else f"{f.value:,}"
+    return f"{number}{'%' if f.unit == 'percent' else ''}"
+
+
+def _when(as_of: str, lang: str) -> str:
+    """'2023-07' -> 'ก.ค. 2566' / 'Jul 2023'; a year alone in the language's calendar."""
+    match = re.fullmatch(r"(\d{4})(?:-(\d\d))?(?:-(\d\d))?", as_of)
+    if not match:
+        return as_of
+    year, month, day = match.group(1), match.group(2), match.group(3)
+    if lang == "th":
+        out = f"พ.ศ. {int(year) + 543}"
+        if month:
+            out = f"{_THAI_MONTHS[int(month) - 1]} {out}"
+        return f"{int(day)} {out}" if day else out
+    out = year
+    if month:
+        out = f"{_MONTHS_EN[int(month) - 1]} {out}"
+    return f"{int(day)} {out}" if day else out
+
+
+def _figure_subject(what: str, q: Question, lang: str) -> str:
+    th = lang == "th"
+    city = q.cities[0].name(lang) if q.cities else ""
+    if what == "certified_cities_total":
+        return "จำนวนเมืองที่ได้รับตราสัญลักษณ์เมืองอัจฉริยะ" if th else "Cities holding the smart-city mark"
+    if what == "tscci_score":
+        return f"คะแนนดัชนี TSCCI ของ{city}" if th else f"TSCCI score of {city}"
+    return f"อันดับดัชนี TSCCI ของ{city}" if th else f"TSCCI rank of {city}"

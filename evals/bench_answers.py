@@ -77,6 +77,7 @@ def main() -> int:
     parser.add_argument("--label", default="after")
     parser.add_argument("--sets", nargs="*", default=list(SETS))
     parser.add_argument("--table", action="store_true", help="only print the table of saved runs")
+    parser.add_argument("--part", choices=["all", "held-out"], help="only this part of each set")
     args = parser.parse_args()
     if not args.table:
         root = Path(os.environ.get("MUANG_BENCH_ANSWERS_DIR", ROOT / "index" / "bench-answers"))
@@ -89,14 +90,18 @@ def main() -> int:
             index = index_for(documents, root)
             rows = load_gold(questions)
             parts = {"all": rows, "held-out": [r for r in rows if held_out(r)]}
-            if name == "iapp":
-                parts = {"held-out": parts["held-out"]}  # the rest is training data
+            if name == "iapp" or args.part == "held-out":
+                parts = {"held-out": parts["held-out"]}  # iapp: the rest is training data
+            elif args.part == "all":
+                parts = {"all": rows}
             for part, part_rows in parts.items():
                 if part_rows:
                     out[f"{name} ({part})"] = run(name, index, part_rows)
                     print(f"{name} ({part}): {out[f'{name} ({part})']}", file=sys.stderr)
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / f"bench_answers_{args.label}.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+        path = RESULTS / f"bench_answers_{args.label}.json"
+        saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        path.write_text(json.dumps({**saved, **out}, indent=1) + "\n", encoding="utf-8")
     print_table()
     return 0
 
