@@ -55,7 +55,12 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Model:
-    """A logistic model: standardized features, weights, intercept (and the threshold for a decision)."""
+    """A logistic model over standardized features, plus optional boosted trees whose outputs add to its
+    log-odds (gradient boosting started from the linear model); and the threshold for a decision.
+
+    trees: each tree as parallel lists (feature, threshold, left, right, value); a node with left == -1 is
+    a leaf. Rows go left when feature <= threshold.
+    """
 
     names: tuple[str, ...]
     mean: np.ndarray
@@ -64,15 +69,32 @@ class Model:
     intercept: float
     threshold: float = 0.5
     info: dict[str, Any] | None = None
+    trees: tuple[tuple[np.ndarray, ...], ...] = ()
+
+    def log_odds(self, features: np.ndarray) -> np.ndarray:
+        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        rows = np.arange(len(features))
+        for feature, threshold, left, right, value in self.trees:
+            node = np.zeros(len(features), dtype=np.int64)
+            while True:
+                inner = left[node] >= 0
+                if not inner.any():
+                    break
+                at = node[inner]
+                go_left = features[rows[inner], feature[at]] <= threshold[at]
+                node[inner] = np.where(go_left, left[at], right[at])
+            z = z + value[node]
+        return z
 
     def predict(self, features: np.ndarray) -> np.ndarray:
-        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        return 1.0 / (1.0 + np.exp(-self.log_odds(features)))
 
     def to_json(self) -> dict[str, Any]:
         return {"features": list(self.names), "mean": _round(self.mean), "scale": _round(self.scale),
                 "coef": _round(self.coef), "intercept": round(float(self.intercept), 6),
-                "threshold": round(float(self.threshold), 6), "info": self.info or {}}
+                "threshold": round(float(self.threshold), 6), "info": self.info or {},
+                "trees": [[t.tolist() if i in (0, 2, 3) else _round(t) for i, t in enumerate(tree)]
+                          for tree in self.trees]}
 
 
 def _round(values: np.ndarray) -> list[float]:
@@ -83,9 +105,11 @@ def _round(values: np.ndarray) -> list[float]:
 def load_model(name: str) -> Model:
     """A shipped model by name ("selection" or "answerability")."""
     data = json.loads((MODELS / f"{name}.json").read_text(encoding="utf-8"))
+    trees = tuple((np.array(f, dtype=np.int64), np.array(t), np.array(l, dtype=np.int64),
+                   np.array(r, dtype=np.int64), np.array(v)) for f, t, l, r, v in data.get("trees", []))
     return Model(tuple(data["features"]), np.array(data["mean"]), np.array(data["scale"]),
                  np.array(data["coef"]), float(data["intercept"]), float(data.get("threshold", 0.5)),
-                 data.get("info"))
+                 data.get("info"), trees)
 
 
 def candidates(index: "Index", hits: list["Hit"]) -> list[Candidate]:

@@ -46,6 +46,7 @@ MAX_IAPP = 2500       # iapp questions used for training (of ~4,600 in the train
 IN_DOMAIN_WEIGHT = 4.0  # our own questions count more than Wikipedia's
 # Precision the answerability threshold is chosen for, on the in-domain training rows.
 TARGET_PRECISION = 0.9
+BOOST_ROUNDS = 60
 
 
 def datasets(corpus_index: Path, train_dir: Path) -> list[tuple[str, Path, list[dict]]]:
@@ -119,10 +120,8 @@ def extract(corpus_index: Path, train_dir: Path, limit: int | None = None) -> No
     w_units = np.concatenate(unit_weights)
     probs = {}
     for fold in (0, 1):
-        model = fit_logistic(X[folds != fold], y_units[folds != fold], w_units[folds != fold],
-                             selection.UNIT_FEATURES)
-        probs[fold] = model
-    q_rows, q_labels, q_weights, q_sets = [], [], [], []
+        probs[fold] = fit_selection(X[folds != fold], y_units[folds != fold], w_units[folds != fold])
+    q_rows, q_labels, q_any, q_weights, q_sets = [], [], [], [], []
     for part in q_parts:
         model = probs[part["group"] % 2]
         p = model.predict(part["x"]) if len(part["cands"]) else np.zeros(0)
@@ -130,11 +129,14 @@ def extract(corpus_index: Path, train_dir: Path, limit: int | None = None) -> No
         best_ok = bool(len(p)) and bool(part["y"][int(np.argmax(p))])
         q_rows.append(qrow)
         q_labels.append(best_ok)
+        q_any.append(bool(part["y"].any()))
         q_weights.append(part["weight"])
         q_sets.append(f"{part['set']}:{part['run']}")
     np.savez_compressed(
         FEATURES, units=X.astype(np.float32), unit_labels=y_units, unit_weights=w_units.astype(np.float32),
+        unit_groups=groups.astype(np.int32),
         questions=np.array(q_rows, dtype=np.float32), question_labels=np.array(q_labels),
+        question_answerable=np.array(q_any),
         question_weights=np.array(q_weights, dtype=np.float32), question_sets=np.array(q_sets),
         unit_names=np.array(selection.UNIT_FEATURES), question_names=np.array(selection.QUESTION_FEATURES),
     )
@@ -155,6 +157,37 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, names) -> selectio
     return selection.Model(tuple(names), mean, scale, model.coef_[0], float(model.intercept_[0]))
 
 
+def boost(model: selection.Model, x: np.ndarray, y: np.ndarray, w: np.ndarray, rounds: int, depth: int = 3,
+          rate: float = 0.1) -> selection.Model:
+    """Gradient-boosted regression trees on the logistic loss, starting from `model`'s log-odds: the trees
+    learn what the linear model cannot (interactions such as overlap only counting with the right type)."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    x = np.asarray(x, dtype=np.float64)
+    y = y.astype(np.float64)
+    trees = []
+    z = model.log_odds(x)
+    for _ in range(rounds):
+        p = 1.0 / (1.0 + np.exp(-z))
+        gradient, hessian = y - p, np.maximum(p * (1 - p), 1e-6)
+        tree = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=50, random_state=SEED)
+        tree.fit(x, gradient / hessian, sample_weight=w * hessian)
+        t = tree.tree_
+        leaf = t.children_left < 0
+        # Newton step per leaf, shrunk by the learning rate.
+        value = np.zeros(t.node_count)
+        leaves = tree.apply(x)
+        for node in np.flatnonzero(leaf):
+            rows = leaves == node
+            value[node] = rate * (w[rows] * gradient[rows]).sum() / max((w[rows] * hessian[rows]).sum(), 1e-6)
+        trees.append((np.where(leaf, 0, t.feature).astype(np.int64), np.where(leaf, 0.0, t.threshold),
+                      np.where(leaf, -1, t.children_left).astype(np.int64),
+                      np.where(leaf, -1, t.children_right).astype(np.int64), value))
+        z = z + value[leaves]
+    return selection.Model(model.names, model.mean, model.scale, model.coef, model.intercept, model.threshold,
+                           model.info, tuple(trees))
+
+
 def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float) -> float:
     """The lowest threshold at which the rows scored above it are right at least `target` of the time."""
     order = np.argsort(-p, kind="stable")
@@ -169,12 +202,19 @@ def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float) -> floa
     return float((p[order[last]] + nxt) / 2)
 
 
+def fit_selection(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> selection.Model:
+    return boost(fit_logistic(x, y, w, selection.UNIT_FEATURES), x, y, w, BOOST_ROUNDS)
+
+
 def fit(features: Path = FEATURES) -> tuple[selection.Model, selection.Model]:
     data = np.load(features)
-    units = fit_logistic(data["units"], data["unit_labels"], data["unit_weights"], selection.UNIT_FEATURES)
+    units = fit_selection(data["units"], data["unit_labels"], data["unit_weights"])
     units = selection.Model(units.names, units.mean, units.scale, units.coef, units.intercept, 0.5,
-                            {"rows": int(len(data["units"])), "positives": int(data["unit_labels"].sum())})
-    xq, yq, wq = data["questions"], data["question_labels"], data["question_weights"]
+                            {"rows": int(len(data["units"])), "positives": int(data["unit_labels"].sum())},
+                            units.trees)
+    # Answerability asks whether the retrieved units hold the answer at all (selection then picks among
+    # them); "the best unit is right" would also punish the questions selection gets wrong.
+    xq, yq, wq = data["questions"], data["question_answerable"], data["question_weights"]
     sets = data["question_sets"]
     answerable = fit_logistic(xq, yq, wq, selection.QUESTION_FEATURES)
     domain = np.array([s.startswith(("gold", "unanswerable")) for s in sets])
