@@ -123,7 +123,7 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
 
     >>> q = analyze("in 2022 how many cities were approved but not Smart Mobility?")
     >>> q.years_be, q.excluded_smarts, q.kind, q.lang
-    ([2565], ['mobility'], 'number:city', 'en')
+    ([2565], ['mobility'], 'number:cit', 'en')
     """
     from assistant.catalog import cities_named, provinces_in
 
@@ -153,6 +153,19 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     )
     question.predicate = _predicate(question)
     return question
+
+
+def respell(raw: str, cities: list["City"]) -> str:
+    """The raw question with misspelt catalog names spelled as the catalog does, case and all else kept, so
+    that follow-up resolution finds the subject too ("แล้วภูเกตล่ะ").
+
+    >>> from assistant.catalog import City
+    >>> respell("And Khon Kean?", [City("khon-kaen", name_en="Khon Kaen")])
+    'And khon kaen?'
+    """
+    for wrong, right in _fuzzy_corrections(clean(raw), cities).items():
+        raw = re.sub(re.escape(wrong), right, raw, flags=re.I)
+    return raw
 
 
 def _smarts(text: str) -> tuple[list[str], list[str]]:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from assistant import selection
-from assistant.analysis import Question, analyze
+from assistant.analysis import Question, analyze, respell
 from assistant.chunking import normalize
 from assistant.config import MAX_QUESTION_CHARS
 from assistant.documents import strip_controls
@@ -120,16 +120,17 @@ def build_chain(
     def standalone(state: dict[str, Any]) -> str:
         if not state["history"]:
             return state["question"]
+        question = respell(state["question"], index.catalog())
         if settings.llm_url:
             from assistant.llm import condense
 
-            condensed = condense(settings, state["question"], state["history"])
+            condensed = condense(settings, question, state["history"])
             if condensed:
                 return condensed
         from assistant.conversation import standalone_question
 
         with guard:
-            return standalone_question(index, state["question"], state["history"])
+            return standalone_question(index, question, state["history"])
 
     def extract(state: dict[str, Any]) -> Answer:
         filters = state.get("filters")

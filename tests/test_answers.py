@@ -1,0 +1,47 @@
+"""The answer engine through `muang ask --json` on the shipped corpus: misspelt names, the other calendar,
+negation, lists with their intro, and questions the documents cannot answer. The questions are written for
+these tests (none is copied from a gold set or benchmark)."""
+
+import json
+
+import pytest
+
+from assistant.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def ask(capsys, index_dir, question):
+    assert main(["ask", question, "--json", "--index-dir", str(index_dir)]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_misspelt_city_is_still_answered(capsys, corpus_index):
+    result = ask(capsys, corpus_index, "แม่เมาะเมืองน่าอยู่อยู่จังหวัดอะไรคับ")
+    assert result["confident"] and "ลำปาง" in result["answer"]
+    result = ask(capsys, corpus_index, "Which province is Wangchan Vally in?")
+    assert result["confident"] and ("Rayong" in result["answer"] or "ระยอง" in result["answer"])
+
+
+def test_negation_answers_the_set_difference(capsys, corpus_index):
+    result = ask(capsys, corpus_index, "first-batch cities that plan Smart Energy but not Smart Mobility")
+    assert result["mode"] == "catalog" and result["confident"]
+    assert "Mae Moh" in result["answer"] and "Phuket" not in result["answer"]
+
+
+def test_the_other_calendar_finds_the_same_round(capsys, corpus_index):
+    ce = ask(capsys, corpus_index, "How many areas were approved in 2021?")
+    be = ask(capsys, corpus_index, "How many areas were approved in 2564?")
+    assert ce["confident"] and ce["answer"] == be["answer"]
+
+
+@pytest.mark.parametrize("question", [
+    "ขอนแก่นรถติดตรงไหนบ้างเช้านี้",
+    "What is the phone number of the Phuket smart city office?",
+    "สามย่านสมาร์ทซิตี้มีร้านกาแฟกี่ร้าน",
+    "Which Australian towns hold the smart city mark?",
+])
+def test_what_the_documents_do_not_say_is_not_answered_confidently(capsys, corpus_index, question):
+    result = ask(capsys, corpus_index, question)
+    assert result["confident"] is False
+    assert result["sources"], "an abstention still lists the nearest sources"
