@@ -11,7 +11,7 @@ from assistant.documents import load_file
 from conftest import CORPUS, DATA
 
 FACTS = yaml.safe_load((DATA / "facts.yaml").read_text(encoding="utf-8"))
-DOCS = [load_file(path, CORPUS) for path in sorted(CORPUS.glob("*.md")) if path.name != "README.md"]
+DOCS = [load_file(path, CORPUS) for path in sorted(CORPUS.glob("*.md"))]
 
 
 def test_the_fact_sheet_copy_is_the_extended_sheet():
