@@ -8,7 +8,7 @@ unknown: counts say how many cities are known and how many are not.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +27,10 @@ SMART_NAMES = {
 }
 
 
+STRENGTHS = ("official", "news", "blog")  # strongest first
+DEFAULT_PROGRAMME = "depa-mark"
+
+
 @dataclass
 class City:
     """One awarded area, merged from its Thai and English documents."""
@@ -43,6 +47,9 @@ class City:
     aliases: list[str] = field(default_factory=list)
     doc_ids: dict[str, str] = field(default_factory=dict)  # lang -> doc_id
     sources: list[str] = field(default_factory=list)
+    # official | news | blog: the weakest source the city's documents rely on (None: not stated)
+    source_strength: str | None = None
+    weak_sources: list[str] = field(default_factory=list)
 
     def name(self, lang: str) -> str:
         return (self.name_th or self.name_en) if lang == "th" else (self.name_en or self.name_th)
@@ -82,7 +89,77 @@ def build_catalog(docs: dict[str, dict[str, Any]]) -> list[City]:
         for source in meta.get("sources") or []:
             if source not in city.sources:
                 city.sources.append(source)
+        strength = meta.get("source_strength")
+        if strength in STRENGTHS and (city.source_strength is None
+                                      or STRENGTHS.index(strength) > STRENGTHS.index(city.source_strength)):
+            city.source_strength = strength
+        for weak in meta.get("weak_sources") or []:
+            if str(weak) not in city.weak_sources:
+                city.weak_sources.append(str(weak))
     return sorted(cities.values(), key=lambda c: (c.batch or 99, c.name_th or c.name_en))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One dated count, total, score or target from a document's `figures` front matter.
+
+    `as_of` is YYYY, YYYY-MM or YYYY-MM-DD text: it sorts in time order, and a coarser date sorts before the
+    finer dates inside it ("2023" < "2023-07" < "2023-07-28")."""
+
+    what: str
+    value: int | float
+    as_of: str
+    source: str
+    doc_id: str
+    city: str | None = None
+    unit: str | None = None
+    note: str | None = None
+    lang: str = ""
+    programme: str = DEFAULT_PROGRAMME
+    doc_ids: tuple[str, ...] = ()  # every document stating this figure (its Thai and English versions)
+
+    @property
+    def year(self) -> int:
+        return int(self.as_of[:4])
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def figures(docs: dict[str, dict[str, Any]], what: str | None = None, city: str | None = None,
+            lang: str | None = None) -> list[Figure]:
+    """Dated figures from document metadata (doc_id -> metadata), oldest first.
+
+    A figure stated by several documents (the Thai and English versions of one, or a summary and a city page)
+    appears once, with `doc_id` from the document in `lang` when there is one and all of them in `doc_ids`.
+    """
+    merged: dict[tuple, Figure] = {}
+    for doc_id, meta in sorted(docs.items()):
+        for item in meta.get("figures") or []:
+            if what and item["what"] != what or city and item.get("city") != city:
+                continue
+            key = (item["what"], item["value"], item["as_of"], item.get("city"), item["source"])
+            found = merged.get(key)
+            doc_lang = str(meta.get("lang", ""))
+            if found is None:
+                merged[key] = Figure(
+                    what=item["what"], value=item["value"], as_of=str(item["as_of"]), source=item["source"],
+                    doc_id=meta.get("doc_id", doc_id), city=item.get("city"), unit=item.get("unit"),
+                    note=item.get("note"), lang=doc_lang,
+                    programme=str(meta.get("programme") or DEFAULT_PROGRAMME), doc_ids=(meta.get("doc_id", doc_id),))
+                continue
+            ids = found.doc_ids + (meta.get("doc_id", doc_id),)
+            better = lang is not None and doc_lang == lang and found.lang != lang
+            merged[key] = replace(found, doc_ids=ids, **({"doc_id": ids[-1], "lang": doc_lang} if better else {}))
+    return sorted(merged.values(), key=lambda f: (f.as_of, f.what, f.city or "", f.value))
+
+
+def latest(found: list[Figure]) -> list[Figure]:
+    """The figures with the most recent `as_of` (several when sources of that date differ)."""
+    if not found:
+        return []
+    newest = max(f.as_of for f in found)
+    return [f for f in found if f.as_of == newest]
 
 
 def filter_cities(

@@ -255,7 +255,41 @@ def check_front_matter(front: dict[str, Any], path: Path | str = "") -> dict[str
             if not all(isinstance(item, _SCALARS) for item in items):
                 raise wrong(key, "a list of text")
             front[key] = [str(item) for item in items]
+        if key == "figures":
+            front[key] = check_figures(value, path)
     return front
+
+
+_AS_OF = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+_FIGURE_TEXT = ("what", "source", "city", "unit", "note")
+
+
+def check_figures(value: Any, path: Path | str = "") -> list[dict[str, Any]]:
+    """`figures`: dated counts, totals, scores and targets, each {what, value, as_of, source} with optional
+    city, unit and note. `as_of` (YYYY, YYYY-MM or YYYY-MM-DD) comes back as text so that it sorts and
+    survives JSON; a wrong shape is refused with the field named (`figures[2].value`)."""
+    if not isinstance(value, list):
+        raise MuangError(f"{path}: front matter `figures` must be a list of mappings, not {type(value).__name__}")
+    out = []
+    for n, item in enumerate(value):
+        where = f"{path}: front matter `figures[{n}]"
+        if not isinstance(item, dict):
+            raise MuangError(f"{where}` must be a mapping, not {type(item).__name__}")
+        for key in ("what", "value", "as_of", "source"):
+            if item.get(key) is None:
+                raise MuangError(f"{where}.{key}` is missing")
+        for key in _FIGURE_TEXT:
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise MuangError(f"{where}.{key}` must be text, not {type(item[key]).__name__}")
+        number = item["value"]
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise MuangError(f"{where}.value` must be a number, not {type(number).__name__}")
+        as_of = item["as_of"]
+        as_of = as_of.isoformat() if isinstance(as_of, datetime.date) else str(as_of)
+        if isinstance(item["as_of"], (bool, float)) or not _AS_OF.fullmatch(as_of):
+            raise MuangError(f"{where}.as_of` must be a date YYYY-MM-DD, YYYY-MM or YYYY, not {item['as_of']!r}")
+        out.append({**item, "as_of": as_of})
+    return out
 
 
 def _complete_metadata(meta: dict[str, Any], text: str, path: Path, root: Path | None, digest: str) -> dict[str, Any]:

@@ -253,3 +253,32 @@ def test_ui_doctests():
 
     for module in (chat, render, service, texts):
         assert doctest.testmod(module).failed == 0
+
+
+def test_precedents_dated_figures_and_source_strength(page, ui_settings):
+    """The timeline of certified-city totals, the TSCCI chart by year and the source-strength column,
+    checked against the figures and cities the index holds."""
+    from assistant.catalog import build_catalog, figures
+    from assistant.retrieval import Index
+
+    index = Index(ui_settings)
+    totals = sorted({(f.as_of, f.value) for f in figures(index.docs, what="certified_cities_total")})
+    years = sorted({f.as_of[:4] for f in figures(index.docs, what="tscci_score")})
+    blog_city = next(c for c in build_catalog(index.docs) if c.source_strength == "blog")
+    page.get_by_role("tab", name="เมืองตัวอย่าง").click()
+    page.locator("#timeline-chart").wait_for()
+    points = page.locator("#timeline-points li")
+    assert points.count() == len(totals)
+    for (as_of, value), item in zip(totals, points.all_inner_texts()):
+        assert as_of in item and str(int(value)) in item
+    assert page.locator("#timeline-chart canvas, #timeline-chart svg").count() >= 1
+    assert page.locator("#cities").get_by_text("ความน่าเชื่อถือของแหล่ง").count() >= 1
+    assert page.locator("#cities").get_by_text(blog_city.name_th).count() >= 1
+    assert page.locator("#cities").get_by_text("บล็อก").count() >= 1
+    first = page.locator("#tscci-table").inner_text()
+    page.locator("#tscci-year input").click()
+    page.get_by_role("option", name=years[0], exact=True).click()
+    page.wait_for_timeout(1500)
+    older = page.locator("#tscci-table").inner_text()
+    assert older != first  # another index year shows other scores
+    shot(page, "precedents-figures.png")
