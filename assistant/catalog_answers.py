@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from assistant.analysis import SMART_PATTERNS
-from assistant.catalog import SMART_NAMES, City, cities_named, filter_cities, province_names, provinces_in
+from assistant.catalog import (SMART_NAMES, City, Figure, cities_named, figures, filter_cities, latest,
+                               province_names, provinces_in)
 from assistant.chunking import normalize
 from assistant.documents import SMARTS
 
@@ -398,7 +399,7 @@ def _describe(query: CatalogQuery, lang: str) -> str:
 
 
 # Dated figures (front matter `figures: [{what, value, as_of, source, city?, unit?, note?}]`, vocabulary in
-# corpus/README.md). What a question asks for, by the figure's `what`: a total of certified cities, a TSCCI
+# docs/corpus.md). What a question asks for, by the figure's `what`: a total of certified cities, a TSCCI
 # score or rank. Other figures are answered from prose.
 _FIGURE_ASKS = {
     "certified_cities_total": re.compile(
@@ -417,29 +418,6 @@ _FIGURE_WORDS = _APPROVAL_WORDS | frozenset(
     "currently current recent thailand holding hold hold have areas".split())
 
 
-@dataclass
-class Dated:
-    what: str
-    value: float
-    as_of: str
-    doc_id: str
-    city: str | None = None
-    unit: str | None = None
-    note: str = ""
-
-
-def dated_figures(docs: dict[str, dict[str, Any]]) -> list[Dated]:
-    """Every dated figure in front matter, oldest first."""
-    out = []
-    for doc_id, meta in sorted(docs.items()):
-        for row in meta.get("figures") or []:
-            if isinstance(row, dict) and row.get("what") and row.get("as_of") is not None and \
-                    isinstance(row.get("value"), (int, float)):
-                out.append(Dated(str(row["what"]), row["value"], str(row["as_of"]), doc_id,
-                                 row.get("city"), row.get("unit"), str(row.get("note") or "")))
-    return sorted(out, key=lambda f: f.as_of)
-
-
 def figure_answer(docs: dict[str, dict[str, Any]], cities: list[City], q: Question
                   ) -> tuple[str, list[str]] | None:
     """The most recent dated figure of the kind asked ("ล่าสุด", "so far", "now"), or that of the year asked,
@@ -455,20 +433,20 @@ def figure_answer(docs: dict[str, dict[str, Any]], cities: list[City], q: Questi
     if not _explained(text, _FIGURE_WORDS, [n for c in q.cities for n in _city_names(c)]):
         return None
     wanted = {c.slug for c in q.cities}
-    figures = [f for f in dated_figures(docs) if f.what == what and (f.city in wanted if wanted else not f.city)]
-    if not figures:
+    lang = q.lang
+    found = [f for f in figures(docs, what=what, lang=lang) if (f.city in wanted if wanted else not f.city)]
+    if not found:
         return None
     if q.years_ce and not q.latest:
-        chosen = [f for f in figures if any(f.as_of.startswith(str(y)) for y in q.years_ce)]
+        chosen = [f for f in found if f.year in q.years_ce]
         if not chosen:
             return None
     else:
-        chosen = [f for f in figures if f.as_of == figures[-1].as_of]
-    lang = q.lang
+        chosen = latest(found)
     docs_cited: list[str] = []
 
-    def cite(f: Dated) -> int:
-        doc_id = _same_lang_doc(docs, f.doc_id, lang)
+    def cite(f: Figure) -> int:
+        doc_id = f.doc_id
         if doc_id not in docs_cited:
             docs_cited.append(doc_id)
         return docs_cited.index(doc_id) + 1
@@ -478,7 +456,7 @@ def figure_answer(docs: dict[str, dict[str, Any]], cities: list[City], q: Questi
     subject = _figure_subject(what, q, lang)
     parts = [f"{subject}{'ล่าสุด' if th and q.latest else ''}: {main}" if th else
              f"{subject}{', latest' if q.latest else ''}: {main}."]
-    earlier = [f for f in figures if f.as_of < chosen[0].as_of and f.value != chosen[0].value]
+    earlier = [f for f in found if f.as_of < chosen[0].as_of and f.value != chosen[0].value]
     if earlier and q.latest:
         listed = ", ".join(f"{_value(f)} ({_when(f.as_of, lang)}) [{cite(f)}]" for f in earlier[-4:])
         parts.append(f"ตัวเลขก่อนหน้า: {listed}" if th else f"Earlier figures: {listed}.")
@@ -488,14 +466,7 @@ def figure_answer(docs: dict[str, dict[str, Any]], cities: list[City], q: Questi
     return " ".join(parts), docs_cited
 
 
-def _same_lang_doc(docs: dict[str, dict[str, Any]], doc_id: str, lang: str) -> str:
-    """The document in the question's language with the same stem (city-x-th / city-x-en), if there is one."""
-    stem = re.sub(r"-(th|en)$", "", doc_id)
-    other = f"{stem}-{lang}"
-    return other if other in docs else doc_id
-
-
-def _value(f: Dated) -> str:
+def _value(f: Figure) -> str:
     number = f"{f.value:,.2f}".rstrip("0").rstrip(".") if isinstance(f.value, float) else f"{f.value:,}"
     return f"{number}{'%' if f.unit == 'percent' else ''}"
 
