@@ -239,7 +239,7 @@ def compose(index: Index, question: str, hits: list[Hit], k: int) -> Answer:
     q_tokens = content_tokens(question)
     evidence = _evidence(index, q_tokens, hits, lang)
     # A question with no content word ("???", emoji) asks nothing the documents could answer.
-    confident = bool(hits and q_tokens) and evidence["dense"] >= index.settings.min_dense and (
+    confident = bool(hits and q_tokens) and evidence["dense"] >= index.min_dense and (
         evidence["coverage"] >= index.settings.min_coverage
     )
     asked = _predicate(index, question, q_tokens)

@@ -34,7 +34,10 @@ from assistant.lexical import LexicalIndex, content_tokens
 CANDIDATES = 50
 W_LEXICAL = 0.75  # BM25, same-language chunks only
 W_CROSS = 0.75    # the other embedders, other-language chunks only
-OVERFETCH_MAX = 2000  # filtered dense search: over-fetch up to this many neighbours, else search by ids
+OVERFETCH_MAX = 2000
+# Confidence floor when a partial build answers with USE-m3 (evals/calibrate.py's rule on evals/gold.jsonl over a
+# usem3-only corpus index: every out-of-scope question stays unconfident from 0.30 up; 124/129 in scope confident).
+PARTIAL_MIN_DENSE = {"usem3": 0.35}  # filtered dense search: over-fetch up to this many neighbours, else search by ids
 
 
 @dataclass
@@ -98,7 +101,12 @@ class Index:
         store.check_embedders(self.manifest, self.embedders)
         # A build committed before its slow embedders' vectors (indexing.build_in_background): search with
         # the embedders that are there.
+        first = self.embedders[0].name
         self.embedders = [e for e in self.embedders if e.name not in self.manifest.get("missing", [])]
+        # settings.min_dense is calibrated on the first configured embedder's cosines; without its vectors
+        # the floor is that of the embedder answering instead (USE-m3's cosines run lower).
+        self.min_dense = settings.min_dense if self.embedders and self.embedders[0].name == first else \
+            PARTIAL_MIN_DENSE.get(self.embedders[0].name if self.embedders else "", 0.0)
         self.docs: dict[str, dict[str, Any]] = store.read_json(folder / "docs.json")
         self.chunks = store.read_chunks(folder / "chunks.jsonl")
         self.position = {c["chunk_id"]: i for i, c in enumerate(self.chunks)}
