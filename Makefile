@@ -20,8 +20,9 @@ install: $(STAMP)
 index: install
 	$(BIN)/muang index
 
+# A fresh clone: `muang serve` indexes corpus/ with BM25 and USE-m3 first (seconds), opens the UI, and adds
+# the e5 vectors in the background (see README "Performance").
 serve: install
-	test -f $${MUANG_INDEX_DIR:-index}/CURRENT || $(BIN)/muang index
 	$(BIN)/muang serve
 
 test: install

@@ -300,8 +300,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not found:
         raise MuangError("no web UI is installed (entry point group muang.serve); try `muang serve --terminal`")
     launch = found[0].load()
+    from assistant.indexing import build_in_background
     from assistant.retrieval import Index
 
+    # First run: answerable in seconds (BM25 + the fast embedder); the full index follows in the background.
+    build_in_background(settings)
     Index(settings)  # fail early, with the usual message, when there is no index
     launch(settings, host=args.host, port=args.port)
     return 0

@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from assistant import store
 from assistant.chunking import chunk
@@ -75,9 +75,15 @@ def discover(paths: list[Path]) -> list[tuple[Path, Path]]:
 
 
 def build_index(
-    settings: Settings, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = True
+    settings: Settings, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = True,
+    defer: frozenset[str] = frozenset(), on_progress: Callable[[str, int, int], None] | None = None,
 ) -> IndexReport:
-    """Index `paths` (default: the corpus folder) and commit a new build if anything changed."""
+    """Index `paths` (default: the corpus folder) and commit a new build if anything changed.
+
+    Embedders named in `defer` are left out: the build is committed without their vectors (its manifest
+    lists them as `missing`; retrieval searches with the rest) and a later run without `defer` adds them.
+    `on_progress(stage, done, total)` follows the embedding (for a UI; the bars go to stderr).
+    """
     started = time.monotonic()
     paths = [Path(p) for p in (paths or [settings.corpus_dir])]
     embedders = get_embedders(settings.embedder)
@@ -144,14 +150,15 @@ def build_index(
 
         files, docs, chunks = _merge(kept_files, old_docs, old_chunks, new_docs, new_chunks, report)
         report.documents, report.chunks = len(docs), len(chunks)
-        if previous and not report.changed:
+        if previous and not report.changed and not set(old_manifest.get("missing", [])) - set(defer):
             report.build = previous
             report.seconds = time.monotonic() - started
             return report
         if not chunks:
             raise MuangError("nothing to index: no readable .md, .txt or .html file with text in " +
                              ", ".join(str(p) for p in paths))
-        report.build = _write_build(settings, previous, old_chunks, files, docs, chunks, embedders, progress)
+        report.build = _write_build(settings, previous, old_manifest, old_chunks, files, docs, chunks, embedders,
+                                    progress, defer, on_progress)
         report.seconds = time.monotonic() - started
         return report
 
@@ -204,7 +211,8 @@ def _chunk_records(text: str, meta: dict[str, Any], settings: Settings) -> list[
     return records
 
 
-def _write_build(settings, previous, old_chunks, files, docs, chunks, embedders, progress) -> str:
+def _write_build(settings, previous, old_manifest, old_chunks, files, docs, chunks, embedders, progress,
+                 defer=frozenset(), on_progress=None) -> str:
     import numpy as np
 
     # Build names sort in creation order (old builds are pruned by that order), even within one second.
@@ -217,12 +225,17 @@ def _write_build(settings, previous, old_chunks, files, docs, chunks, embedders,
         ids = [c["chunk_id"] for c in chunks]
         vectors = store.open_vectors(settings, build)
         metadatas = [chroma_metadata(docs[c["doc_id"]], c["lang"]) for c in chunks]
+        missing = [e.name for e in embedders if e.name in defer]
         for embedder in embedders:
+            if embedder.name in defer:
+                continue
             keys = [hashlib.sha256(f"{embedder.name}\n{t}".encode()).hexdigest() for t in texts]
-            cached = _reusable_vectors(settings, previous, old_chunks, embedder, set(keys))
+            cached = {} if embedder.name in old_manifest.get("missing", []) else \
+                _reusable_vectors(settings, previous, old_chunks, embedder, set(keys))
             todo = [i for i, key in enumerate(keys) if key not in cached]
             bar = _bar(len(todo), f"Embedding ({embedder.name})", "chunk", progress)
-            fresh = embedder.embed_documents([texts[i] for i in todo], progress=bar.update)
+            fresh = embedder.embed_documents([texts[i] for i in todo], progress=_tee(bar, embedder.name, len(todo),
+                                                                                      on_progress))
             bar.close()
             matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
             matrix[todo] = fresh
@@ -240,7 +253,7 @@ def _write_build(settings, previous, old_chunks, files, docs, chunks, embedders,
         # The manifest is written last: a build folder without one was never finished.
         store.write_json(folder / "manifest.json", {
             "version": store.MANIFEST_VERSION, "build": build, "created": time.time(),
-            "embedders": [{"name": e.name, "dim": e.dim} for e in embedders],
+            "embedders": [{"name": e.name, "dim": e.dim} for e in embedders], "missing": missing,
             "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
             "files": files, "documents": len(docs), "chunks": len(chunks),
         })
@@ -269,3 +282,128 @@ def _bar(total: int, desc: str, unit: str, enabled: bool):
 
     return tqdm(total=total, desc=desc, unit=unit, disable=not enabled or total == 0, file=sys.stderr,
                 dynamic_ncols=True, leave=False)
+
+
+def _tee(bar, stage: str, total: int, on_progress: Callable[[str, int, int], None] | None):
+    """A progress callback that advances the bar and tells `on_progress` the running count."""
+    done = 0
+    if on_progress:
+        on_progress(stage, 0, total)
+
+    def update(n: int) -> None:
+        nonlocal done
+        done += n
+        bar.update(n)
+        if on_progress:
+            on_progress(stage, done, total)
+
+    return update
+
+
+# -- first run fast: answerable at once, the slow embedders' vectors added in the background ---------------
+@dataclass
+class BackgroundBuild:
+    """A full build running in a thread; `status()` says how far it is, for the UI and the terminal."""
+
+    stage: str = "starting"
+    done: int = 0
+    total: int = 0
+    started: float = field(default_factory=time.monotonic)
+    error: str | None = None
+    report: IndexReport | None = None
+    thread: Any = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def status(self) -> str:
+        if self.error:
+            return f"the full index could not be built: {self.error}"
+        if self.report is not None:
+            return f"full index ready ({self.report.chunks} chunks, {self.report.seconds:.0f} s)"
+        share = f" {self.done}/{self.total} chunks" if self.total else ""
+        return f"building the full index in the background: {self.stage}{share}"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self.thread is not None:
+            self.thread.join(timeout)
+        return not self.running
+
+
+def slow_embedders(settings: Settings) -> frozenset[str]:
+    """The configured embedders that take minutes on a corpus (all but the fast ones)."""
+    return frozenset(e.name for e in get_embedders(settings.embedder) if not e.fast)
+
+
+def missing_embedders(settings: Settings) -> list[str]:
+    """Embedders of the current build whose vectors were deferred (empty when the build is complete)."""
+    build = store.current_build(settings)
+    if build is None:
+        return []
+    return list(store.read_json(store.build_dir(settings, build) / "manifest.json").get("missing", []))
+
+
+def build_in_background(settings: Settings, paths: list[Path] | None = None, progress: bool = True
+                        ) -> BackgroundBuild | None:
+    """Make the index answerable now and complete later.
+
+    Without a current build, one is built at once with BM25 and the fast embedders only (seconds) and
+    committed; then, if the current build lacks any embedder's vectors, a thread builds the full index
+    (reusing every vector already there) and commits it when complete, while queries read the partial
+    build. Returns the running build's handle, or None when the index was already complete.
+    """
+    import threading
+
+    if store.current_build(settings) is None:
+        defer = slow_embedders(settings)
+        if defer == {e.name for e in get_embedders(settings.embedder)}:
+            defer = frozenset()  # no fast embedder to answer with: build the full index now
+        build_index(settings, paths, progress=progress, defer=defer)
+    if not missing_embedders(settings):
+        return None
+    handle = BackgroundBuild()
+    written = [0.0]
+
+    def on_progress(stage: str, done: int, total: int) -> None:
+        handle.stage, handle.done, handle.total = f"embedding ({stage})", done, total
+        if time.monotonic() - written[0] >= 1 or done == total:
+            written[0] = time.monotonic()
+            _write_progress(settings, {"stage": handle.stage, "done": done, "total": total, "pid": os.getpid()})
+
+    def run() -> None:
+        try:
+            handle.report = build_index(settings, paths, progress=progress, on_progress=on_progress)
+        except Exception as exc:  # reported through status(); the partial build stays in use
+            handle.error = str(exc) if isinstance(exc, MuangError) else f"{type(exc).__name__}: {exc}"
+        finally:
+            (settings.index_dir / PROGRESS).unlink(missing_ok=True)
+
+    # A daemon thread: stopping the server abandons the unfinished build, which the next run discards.
+    handle.thread = threading.Thread(target=run, name="muang-full-build", daemon=True)
+    handle.thread.start()
+    return handle
+
+
+PROGRESS = "PROGRESS.json"  # in the index folder while a background build runs
+
+
+def _write_progress(settings: Settings, data: dict[str, Any]) -> None:
+    path = settings.index_dir / PROGRESS
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # progress is a courtesy; the build goes on
+
+
+def build_progress(settings: Settings) -> dict[str, Any] | None:
+    """The running background build's progress ({"stage", "done", "total", "pid"}), from any process;
+    None when no build is running (a file left by a killed server is ignored)."""
+    try:
+        data = json.loads((settings.index_dir / PROGRESS).read_text(encoding="utf-8"))
+        os.kill(int(data["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return data

