@@ -101,8 +101,9 @@ class Run:
 
 
 class Worker:
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, prefix: tuple[str, ...] = ()) -> None:
         self.log = log
+        self.prefix = list(prefix)  # a command the worker runs under (dropped privileges)
         self.proc: subprocess.Popen | None = None
         self.replies: queue.Queue = queue.Queue()
 
@@ -110,7 +111,7 @@ class Worker:
         read_end, write_end = os.pipe()
         env = {k: v for k, v in os.environ.items() if k != "MUANG_DEBUG"}
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-c", WORKER, str(write_end)], cwd=ROOT, env=env,
+            self.proc = subprocess.Popen([*self.prefix, sys.executable, "-c", WORKER, str(write_end)], cwd=ROOT, env=env,
                                          stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
                                          pass_fds=(write_end,), text=True, encoding="utf-8")
         os.close(write_end)
@@ -155,6 +156,23 @@ class Worker:
 @pytest.fixture(scope="module")
 def worker(tmp_path_factory):
     w = Worker(tmp_path_factory.mktemp("hostile-worker") / "worker.log")
+    yield w
+    w.stop()
+
+
+# Root reads any file whatever its mode, through two capabilities: a worker without them (util-linux's setpriv,
+# part of every Debian system) meets file permissions as any user does.
+UNPRIVILEGED = ("setpriv", "--bounding-set=-dac_override,-dac_read_search",
+                "--inh-caps=-dac_override,-dac_read_search", "--")
+
+
+@pytest.fixture(scope="module")
+def plain_worker(tmp_path_factory):
+    """A worker that file permissions apply to: the module's worker unless it runs as root."""
+    if os.geteuid() != 0:
+        yield None
+        return
+    w = Worker(tmp_path_factory.mktemp("hostile-plain-worker") / "worker.log", UNPRIVILEGED)
     yield w
     w.stop()
 
@@ -343,14 +361,15 @@ class FileCase:
     name: str
     make: Callable[[Path], dict[str, Expect]]  # writes files into the folder; returns {relative path: Expect}
     probes: list[str] = field(default_factory=list)  # questions that must retrieve this case's text
+    permissions: bool = False  # indexed by a process that file permissions apply to, even when tests run as root
 
 
 FILE_CASES: list[FileCase] = []
 
 
-def case(name: str, probes: list[str] | None = None):
+def case(name: str, probes: list[str] | None = None, permissions: bool = False):
     def register(make):
-        FILE_CASES.append(FileCase(name, make, probes or []))
+        FILE_CASES.append(FileCase(name, make, probes or [], permissions))
         return make
     return register
 
@@ -809,14 +828,11 @@ def _(d):
     return {"dangling.md": bad("cannot read|no such")}
 
 
-@case("fs-unreadable-file")
+@case("fs-unreadable-file", permissions=True)
 def _(d):
     path = d / "secret.md"
     path.write_text(EN_TEXT, encoding="utf-8")
     path.chmod(0)
-    if os.access(path, os.R_OK):
-        path.chmod(0o644)
-        pytest.skip("running as root: chmod 000 does not stop root from reading, so no file here is unreadable")
     return {"secret.md": bad("cannot read|permission")}
 
 
@@ -910,7 +926,7 @@ def build_records(index_dir: Path) -> tuple[dict, list[dict]]:
 
 
 @pytest.mark.parametrize("hostile", FILE_CASES, ids=[c.name for c in FILE_CASES])
-def test_hostile_files(hostile, worker, baseline, corpus_index, tmp_path):
+def test_hostile_files(hostile, worker, plain_worker, baseline, corpus_index, tmp_path):
     folder = tmp_path / "case"
     folder.mkdir()
     expected = {str(folder.resolve() / rel): e for rel, e in hostile.make(folder).items()}
@@ -918,7 +934,8 @@ def test_hostile_files(hostile, worker, baseline, corpus_index, tmp_path):
     shutil.copytree(corpus_index, index_dir, symlinks=True)
     docs_before, _ = build_records(index_dir)
 
-    run = worker.run(["index", str(folder), "--json", "--index-dir", str(index_dir)], INDEX_TIMEOUT)
+    indexer = plain_worker if hostile.permissions and plain_worker is not None else worker
+    run = indexer.run(["index", str(folder), "--json", "--index-dir", str(index_dir)], INDEX_TIMEOUT)
     problems: list[str] = []
     if run.code is None:
         problems.append(f"`muang index` hung: no answer within {INDEX_TIMEOUT} s")
