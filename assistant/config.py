@@ -20,6 +20,11 @@ DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
 DEFAULT_MAX_FILE_MB = 50
 DEFAULT_MAX_PDF_PAGES = 2000
+# OCR: at most this many scanned pages per file (about 3-6 s each on 2 cores), and pages that Tesseract reads
+# with a lower mean word confidence are reported instead of indexed (see README "Scanned documents").
+DEFAULT_MAX_OCR_PAGES = 200
+DEFAULT_OCR_MIN_CONFIDENCE = 60.0
+DEFAULT_OCR_LANGS = "tha+eng"
 # Confidence: below these the answer abstains. Set by `python evals/calibrate.py` on evals/gold.jsonl.
 DEFAULT_MIN_DENSE = 0.76
 DEFAULT_MIN_COVERAGE = 0.28
@@ -49,6 +54,9 @@ class Settings:
     min_coverage: float = DEFAULT_MIN_COVERAGE
     max_file_mb: float = DEFAULT_MAX_FILE_MB
     max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
+    max_ocr_pages: int = DEFAULT_MAX_OCR_PAGES
+    ocr_min_confidence: float = DEFAULT_OCR_MIN_CONFIDENCE
+    ocr_langs: str = DEFAULT_OCR_LANGS
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
