@@ -34,7 +34,8 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 MAX_RUN_CHARS = 10_000
 # A PDF page whose text layer has fewer letters than this is read by OCR (a scan, perhaps with a stamped number).
 MIN_LAYER_LETTERS = 10
-MAX_CELLS = 500_000  # cells read from one workbook or CSV file; the rest is reported, not indexed
+MAX_CELLS = 5_000  # cells read from one workbook or CSV file (a bigger table is data, not prose, and
+# would take minutes to embed); the rest is reported, not indexed
 MAX_SLIDES = 2_000
 
 

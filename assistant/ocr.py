@@ -127,8 +127,24 @@ def read_image(image: Any, options: OcrOptions, program: str | None = None) -> P
         text = (base.with_suffix(".txt")).read_text(encoding="utf-8", errors="replace")
         tsv = (base.with_suffix(".tsv")).read_text(encoding="utf-8", errors="replace")
     confidence, words = _confidence(tsv)
-    text = "\n".join(line.rstrip() for line in clean_thai(text).splitlines())
-    return PageText(re.sub(r"\n{3,}", "\n\n", text).strip(), confidence, words)
+    paragraphs = [_unwrap(p) for p in re.split(r"\n\s*\n", clean_thai(text))]
+    return PageText("\n\n".join(p for p in paragraphs if p), confidence, words)
+
+
+def _unwrap(paragraph: str) -> str:
+    r"""One paragraph's lines as one line: Tesseract ends every printed line, and a line end inside a sentence
+    would cut it in two. Thai lines join without a space (Thai breaks lines between words, not at spaces).
+
+    >>> _unwrap("จำนวนสี่\nสิบแปดจุด\nin all\n48 points")
+    'จำนวนสี่สิบแปดจุด in all 48 points'
+    """
+    joined = ""
+    for line in (line.strip() for line in paragraph.splitlines()):
+        if not line:
+            continue
+        thai = joined and re.match(f"[{_THAI}]", joined[-1]) and re.match(f"[{_THAI}]", line[0])
+        joined += line if not joined or thai else " " + line
+    return joined
 
 
 def _prepare(gray: Any) -> tuple[Any, float]:
