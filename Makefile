@@ -8,7 +8,25 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install serve index test eval train bench bench-answers bench-ui chroma clean
+.PHONY: install system system-test serve index test eval train bench bench-answers bench-ui chroma clean
+
+# Debian packages: Thai fonts (PDF tests, scanned-page benchmark) and Tesseract with Thai and English data (OCR of
+# scanned PDFs and images) for everyone; Debian's Chromium for the browser tests (Playwright cannot download its
+# own browser offline). Installed with apt-get when make runs as root; otherwise make names the command.
+SYSTEM_DEBS := fonts-thai-tlwg tesseract-ocr tesseract-ocr-tha tesseract-ocr-eng
+TEST_DEBS := $(SYSTEM_DEBS) chromium chromium-driver
+# $(call debs,PACKAGES,WHAT_IF_NOT_ROOT): install the missing ones, or print the command and run the second argument.
+define debs
+@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done | xargs); \
+if [ -n "$$missing" ]; then \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+		echo "Muang needs Debian packages $$missing: run  sudo apt-get update && sudo apt-get install -y $$missing"; $(2); \
+	fi; \
+fi
+endef
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -17,15 +35,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `serve` works without them (only scanned documents then fail with that command named); `test` needs them all.
+system:
+	$(call debs,$(SYSTEM_DEBS),true)
+
+system-test:
+	$(call debs,$(TEST_DEBS),exit 1)
+
 index: install
 	$(BIN)/muang index
 
 # A fresh clone: `muang serve` indexes corpus/ with BM25 and USE-m3 first (seconds), opens the UI, and adds
 # the e5 vectors in the background (see README "Performance").
-serve: install
+serve: install system
 	$(BIN)/muang serve
 
-test: install
+test: install system-test
 	$(BIN)/python -m pytest
 
 eval: install

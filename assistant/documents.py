@@ -1,7 +1,8 @@
 """Load files into Documents: text plus metadata from YAML front matter or inferred.
 
-Supported: Markdown (optional front matter), plain text, HTML. Language is inferred by script when missing,
-the title from the first heading (or the file name), and `doc_id` from the path relative to the indexed folder.
+Supported: Markdown (optional front matter), plain text, HTML, PDF (pages without a text layer read by OCR),
+images (OCR), Word, Excel, PowerPoint and CSV. Language is inferred by script when missing, the title from the
+first heading (or the file name), and `doc_id` from the path relative to the indexed folder.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import MuangError
+from assistant.ocr import IMAGE_SUFFIXES, OcrOptions, PageText
 
-SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".xlsx", ".pptx", ".csv") + IMAGE_SUFFIXES
 KINDS = ("city", "smarts", "criteria", "process", "news", "faq", "document")
 SMARTS = ("environment", "economy", "mobility", "energy", "people", "living", "governance")
 _THAI = re.compile(r"[\u0E00-\u0E7F]")
@@ -30,6 +32,11 @@ _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 _ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 MAX_RUN_CHARS = 10_000
+# A PDF page whose text layer has fewer letters than this is read by OCR (a scan, perhaps with a stamped number).
+MIN_LAYER_LETTERS = 10
+MAX_CELLS = 5_000  # cells read from one workbook or CSV file (a bigger table is data, not prose, and
+# would take minutes to embed); the rest is reported, not indexed
+MAX_SLIDES = 2_000
 
 
 @dataclass
@@ -38,6 +45,7 @@ class Document:
 
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what was not indexed, and why (OCR pages, cut sheets)
 
     @property
     def doc_id(self) -> str:
@@ -79,14 +87,15 @@ def read_file(path: Path, max_mb: float = 50) -> bytes:
         raise MuangError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def load_file(path: Path, root: Path | None = None, max_mb: float = 50, max_pdf_pages: int = 2000) -> Document:
+def load_file(path: Path, root: Path | None = None, max_mb: float = 50, max_pdf_pages: int = 2000,
+              ocr: OcrOptions | None = None) -> Document:
     """Load one file. `root` is the folder given to `muang index`; doc ids are relative to it.
 
     Raises MuangError with a one-line reason for unreadable, unsupported, oversized or garbled files.
     """
     path = Path(path)
     check_name(path)
-    return parse(read_file(path, max_mb), path, root, max_mb, max_pdf_pages)
+    return parse(read_file(path, max_mb), path, root, max_mb, max_pdf_pages, ocr)
 
 
 def check_name(path: Path) -> None:
@@ -102,16 +111,28 @@ def display_path(path: Path | str) -> str:
     return os.fsencode(str(path)).decode("utf-8", errors="replace")
 
 
-def parse(data: bytes, path: Path, root: Path | None = None, max_mb: float = 50, max_pdf_pages: int = 2000) -> Document:
+def parse(data: bytes, path: Path, root: Path | None = None, max_mb: float = 50, max_pdf_pages: int = 2000,
+          ocr: OcrOptions | None = None) -> Document:
     """A Document from a file's bytes; `path` gives its type (suffix), doc id and title."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise MuangError(f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}")
     meta: dict[str, Any] = {}
+    warnings: list[str] = []
+    ocr = ocr or OcrOptions()
+    max_bytes = int(max_mb * 1024 * 1024) * 4
     if suffix == ".pdf":
-        text = pdf_to_text(data, path, max_pdf_pages)
+        text = pdf_to_text(data, path, max_pdf_pages, ocr, meta, warnings)
+    elif suffix in IMAGE_SUFFIXES:
+        text = image_to_text(data, path, ocr, meta, warnings)
     elif suffix == ".docx":
-        text = docx_to_text(data, path, max_bytes=int(max_mb * 1024 * 1024) * 4)
+        text = docx_to_text(data, path, max_bytes=max_bytes)
+    elif suffix == ".xlsx":
+        text = xlsx_to_text(data, path, max_bytes, meta, warnings)
+    elif suffix == ".pptx":
+        text = pptx_to_text(data, path, max_bytes, meta)
+    elif suffix == ".csv":
+        text = csv_to_text(decode(data, path), path, warnings)
     elif suffix in (".html", ".htm"):
         raw = decode(data, path)
         html_title, text = html_to_text(raw)
@@ -124,7 +145,8 @@ def parse(data: bytes, path: Path, root: Path | None = None, max_mb: float = 50,
     if not text.strip():
         raise MuangError(f"{path}: no text")
     check_prose(text, path)
-    return Document(text=text, metadata=_complete_metadata(meta, text, path, root, content_hash(data)))
+    return Document(text=text, metadata=_complete_metadata(meta, text, path, root, content_hash(data)),
+                    warnings=warnings)
 
 
 def strip_controls(text: str) -> str:
@@ -361,14 +383,19 @@ def html_to_text(raw: str) -> tuple[str, str]:
     return parser.title.strip(), "\n".join(line.strip() for line in text.splitlines()).strip()
 
 
-def pdf_to_text(data: bytes, path: Path, max_pages: int = 2000) -> str:
-    """The text layer of a PDF, page by page. Thai extracted from PDFs often has vowels and tone marks
-    out of order: PyThaiNLP's normalize puts them back."""
+def pdf_to_text(data: bytes, path: Path, max_pages: int = 2000, ocr: OcrOptions | None = None,
+                meta: dict[str, Any] | None = None, warnings: list[str] | None = None) -> str:
+    """The text of a PDF, page by page: the text layer where there is one, OCR for the pages without (scans).
+    Thai extracted from PDFs often has vowels and tone marks out of order: PyThaiNLP's normalize puts them back.
+    `meta` receives the OCR marks, `warnings` the pages that were not indexed."""
     import io
 
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
+    ocr = ocr or OcrOptions()
+    meta = {} if meta is None else meta
+    warnings = [] if warnings is None else warnings
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -381,12 +408,129 @@ def pdf_to_text(data: bytes, path: Path, max_pages: int = 2000) -> str:
     except (PyPdfError, ValueError, KeyError, TypeError, OSError, IndexError, AttributeError, AssertionError,
             ZeroDivisionError, RecursionError) as exc:  # pypdf's errors on broken or hostile files are many
         raise MuangError(f"{path}: not a readable PDF ({type(exc).__name__})") from None
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
-    if not text.strip():
-        raise MuangError(f"{path}: no text (scanned?); the PDF has no text layer")
     from pythainlp.util import normalize
 
-    return normalize(text)
+    texts = {n: normalize(p.strip()) for n, p in enumerate(pages, start=1)}
+    scanned = [n for n, p in texts.items() if len(_LETTER.findall(p)) < MIN_LAYER_LETTERS]
+    if scanned:
+        from assistant.ocr import pdf_page_images
+
+        def images(numbers: list[int]):
+            return pdf_page_images(data, numbers, ocr.dpi)
+
+        layer = any(texts[n] for n in texts if n not in scanned)
+        texts.update(_read_scanned(scanned, images, path, ocr, meta, warnings, required=not layer))
+    text = "\n\n".join(t for _, t in sorted(texts.items()) if t)
+    if not text.strip():
+        raise MuangError(f"{path}: no text (scanned?); the PDF has no text layer" + (
+            " and OCR found no text on its pages" if ocr.max_pages > 0 else
+            "; OCR is off (MUANG_MAX_OCR_PAGES=0)"))
+    return text
+
+
+def image_to_text(data: bytes, path: Path, ocr: OcrOptions | None = None, meta: dict[str, Any] | None = None,
+                  warnings: list[str] | None = None) -> str:
+    """The text of an image file (PNG, JPEG, TIFF with one page or many), read by OCR."""
+    from assistant.ocr import image_frames
+
+    ocr = ocr or OcrOptions()
+    meta = {} if meta is None else meta
+    warnings = [] if warnings is None else warnings
+    try:
+        count, frames = image_frames(data)
+    except MuangError as exc:
+        raise MuangError(f"{path}: {exc}") from None
+    if ocr.max_pages <= 0:
+        raise MuangError(f"{path}: an image is read by OCR, which is off (MUANG_MAX_OCR_PAGES=0)")
+    numbers = list(range(1, count + 1))
+
+    def images(wanted: list[int]):
+        return ((n, image) for n, image in frames if n in wanted)
+
+    texts = _read_scanned(numbers, images, path, ocr, meta, warnings, required=True)
+    text = "\n\n".join(t for _, t in sorted(texts.items()) if t)
+    if not text.strip():
+        raise MuangError(f"{path}: no text: OCR found no text in the image")
+    return text
+
+
+def _read_scanned(numbers: list[int], images, path: Path, ocr: OcrOptions, meta: dict[str, Any],
+                  warnings: list[str], required: bool) -> dict[int, str]:
+    """OCR of the pages `numbers` (images(numbers) renders them), up to the page cap: {page: text} of the pages
+    read with a confidence at or above the floor; the others are warnings. When the document has no other
+    text (`required`), every problem is an error naming its reason."""
+    from assistant.ocr import read_pages
+
+    if ocr.max_pages <= 0:
+        if not required:
+            warnings.append(f"{_pages(numbers)} without a text layer not read: OCR is off (MUANG_MAX_OCR_PAGES=0)")
+        return {}
+    todo, skipped = numbers[:ocr.max_pages], numbers[ocr.max_pages:]
+    if skipped:
+        warnings.append(f"{_pages(skipped)} not read by OCR: the cap is {ocr.max_pages} pages per file "
+                        "(MUANG_MAX_OCR_PAGES)")
+    found: dict[int, PageText] = {}
+    try:
+        for number, page in read_pages(images(todo), len(todo), ocr, path.name):
+            found[number] = page
+    except MuangError as exc:  # Tesseract missing, or a page that cannot be rendered
+        if required and not found:
+            raise MuangError(f"{path}: {exc}") from None
+        warnings.append(f"{_pages([n for n in todo if n not in found])} not read by OCR: {exc}")
+    kept: dict[int, str] = {}
+    low: list[str] = []
+    for number, page in sorted(found.items()):
+        if page.error:
+            warnings.append(f"page {number} not read by OCR: {page.error}")
+        if not page.text:
+            continue
+        if page.confidence < ocr.min_confidence:
+            low.append(f"page {number} read by OCR with confidence {page.confidence:.0f}%")
+            continue
+        kept[number] = page.text
+    floor = f"below the floor of {ocr.min_confidence:g}% (MUANG_OCR_MIN_CONFIDENCE); not indexed"
+    if low:
+        warnings.append(f"{'; '.join(low)}: {floor}")
+    if kept:
+        weights = {n: len(found[n].text) for n in kept}
+        meta["ocr"] = True
+        meta["ocr_confidence"] = round(sum(found[n].confidence * w for n, w in weights.items())
+                                       / sum(weights.values()), 1)
+        meta["ocr_pages"] = sorted(kept)
+    elif required and low:
+        raise MuangError(f"{path}: no text read reliably: {'; '.join(low)}, {floor}")
+    elif required and any(page.error for page in found.values()):
+        number, page = next((n, page) for n, page in sorted(found.items()) if page.error)
+        raise MuangError(f"{path}: page {number}: {page.error}; not indexed")
+    return kept
+
+
+def _pages(numbers: list[int]) -> str:
+    """'page 3' or 'pages 3-9' or 'pages 2, 5, 7' (the first ten)."""
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"pages {numbers[0]}-{numbers[-1]}"
+    shown = ", ".join(str(n) for n in numbers[:10])
+    return f"pages {shown}" + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+
+
+def check_zip(data: bytes, path: Path, kind: str, max_bytes: int) -> None:
+    """Refuse an Office file that is not a zip archive (an encrypted or pre-2007 file is an OLE container),
+    or whose declared sizes inflate past the limits (a zip bomb), before anything is inflated."""
+    import io
+    import zipfile
+
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise MuangError(f"{path}: encrypted (password-protected) or old-format Office file; save an unprotected "
+                         f"{kind} copy")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+            if inflated > max_bytes or inflated > 200 * max(1, len(data)):
+                raise MuangError(f"{path}: {kind} inflates to {inflated / 1048576:.0f} MB (zip bomb?); not indexed")
+    except zipfile.BadZipFile:
+        raise MuangError(f"{path}: not a readable {kind} (not a zip archive)") from None
 
 
 def docx_to_text(data: bytes, path: Path, max_bytes: int = 200 * 1024 * 1024) -> str:
@@ -396,13 +540,7 @@ def docx_to_text(data: bytes, path: Path, max_bytes: int = 200 * 1024 * 1024) ->
     import io
     import zipfile
 
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            inflated = sum(info.file_size for info in archive.infolist())
-            if inflated > max_bytes or inflated > 200 * max(1, len(data)):
-                raise MuangError(f"{path}: .docx inflates to {inflated / 1048576:.0f} MB (zip bomb?); not indexed")
-    except zipfile.BadZipFile:
-        raise MuangError(f"{path}: not a readable .docx (not a zip archive)") from None
+    check_zip(data, path, ".docx", max_bytes)
     try:
         from docx import Document as open_docx
 
@@ -423,3 +561,153 @@ def docx_to_text(data: bytes, path: Path, max_bytes: int = 200 * 1024 * 1024) ->
             if cells:
                 parts.append(" | ".join(cells))
     return "\n\n".join(parts)
+
+
+# What the Office libraries raise on broken or hostile archives (missing parts, bad XML, lying sizes).
+def _office_errors() -> tuple[type[BaseException], ...]:
+    import zipfile
+    from xml.etree.ElementTree import ParseError
+
+    from lxml.etree import LxmlError
+
+    return (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, TypeError, AttributeError, IndexError,
+            EOFError, OSError, ParseError, LxmlError, RecursionError, AssertionError)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime.datetime) and not value.time():
+        value = value.date()
+    return " ".join(str(value).split())
+
+
+def xlsx_to_text(data: bytes, path: Path, max_bytes: int = 200 * 1024 * 1024, meta: dict[str, Any] | None = None,
+                 warnings: list[str] | None = None) -> str:
+    """Each sheet as a `## sheet name` section with its rows, cells joined by " | " (formulas as their last saved
+    values). At most MAX_CELLS cells are read; the rest is a warning."""
+    import io
+
+    meta = {} if meta is None else meta
+    warnings = [] if warnings is None else warnings
+    check_zip(data, path, ".xlsx", max_bytes)
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except _office_errors() as exc:
+        raise MuangError(f"{path}: not a readable .xlsx ({type(exc).__name__})") from None
+    parts: list[str] = []
+    budget = MAX_CELLS
+    try:
+        if book.properties is not None and book.properties.title:
+            meta["title"] = " ".join(str(book.properties.title).split())[:MAX_VALUE_CHARS]
+        for sheet in book.worksheets:
+            if budget <= 0:
+                warnings.append(f"sheet {sheet.title!r} not read: the file has more than {MAX_CELLS:,} cells")
+                continue
+            sheet.reset_dimensions()  # the declared size can lie (A1:XFD1048576): read the cells there are
+            rows: list[str] = []
+            for row in sheet.iter_rows(values_only=True):
+                budget -= max(1, len(row))
+                if budget < 0:
+                    warnings.append(f"sheet {sheet.title!r} cut after {len(rows):,} rows: the file has more than "
+                                    f"{MAX_CELLS:,} cells; the rest is not indexed")
+                    break
+                cells = [_cell(value) for value in row]
+                if any(cells):
+                    rows.append(" | ".join(cells).strip(" |"))
+            if rows:
+                parts.append(f"## {sheet.title}\n\n" + "\n".join(rows))
+    except _office_errors() as exc:
+        raise MuangError(f"{path}: not a readable .xlsx ({type(exc).__name__})") from None
+    finally:
+        book.close()
+    meta.setdefault("title", path.stem)
+    return "\n\n".join(parts)
+
+
+def pptx_to_text(data: bytes, path: Path, max_bytes: int = 200 * 1024 * 1024, meta: dict[str, Any] | None = None) -> str:
+    """Each slide as a `## Slide N: title` section: its text boxes, tables as rows, and the speaker notes."""
+    import io
+
+    meta = {} if meta is None else meta
+    check_zip(data, path, ".pptx", max_bytes)
+    from pptx import Presentation
+
+    try:
+        deck = Presentation(io.BytesIO(data))
+        if len(deck.slides) > MAX_SLIDES:
+            raise MuangError(f"{path}: {len(deck.slides)} slides; the limit is {MAX_SLIDES}")
+        parts: list[str] = []
+        for number, slide in enumerate(deck.slides, start=1):
+            title_shape = slide.shapes.title
+            title = " ".join(title_shape.text_frame.text.split()) if title_shape is not None else ""
+            lines: list[str] = []
+            for shape in slide.shapes:
+                if title_shape is not None and shape.shape_id == title_shape.shape_id:
+                    continue
+                lines.extend(_shape_lines(shape, depth=0))
+            if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
+                notes = slide.notes_slide.notes_text_frame.text.strip()
+                if notes:
+                    lines.append(notes)
+            if title or lines:
+                heading = f"## Slide {number}: {title}" if title else f"## Slide {number}"
+                parts.append(heading + "\n\n" + "\n".join(lines))
+        core_title = deck.core_properties.title
+    except MuangError:
+        raise
+    except _office_errors() as exc:
+        raise MuangError(f"{path}: not a readable .pptx ({type(exc).__name__})") from None
+    first = re.search(r"^## Slide 1: (.+)$", parts[0], re.M) if parts else None
+    meta.setdefault("title", " ".join(str(core_title or (first.group(1) if first else path.stem)).split()))
+    return "\n\n".join(parts)
+
+
+def _shape_lines(shape: Any, depth: int) -> list[str]:
+    """Text of a shape: its paragraphs, a table's rows, a group's members (nested groups to a sane depth)."""
+    if depth > 20:
+        return []
+    if hasattr(shape, "shapes"):  # a group
+        return [line for member in shape.shapes for line in _shape_lines(member, depth + 1)]
+    if getattr(shape, "has_table", False):
+        rows = []
+        for row in shape.table.rows:
+            cells = [" ".join(cell.text.split()) for cell in row.cells]
+            if any(cells):
+                rows.append(" | ".join(cells))
+        return rows
+    if getattr(shape, "has_text_frame", False):
+        return [line.strip() for line in shape.text_frame.text.splitlines() if line.strip()]
+    return []
+
+
+def csv_to_text(raw: str, path: Path | str = "", warnings: list[str] | None = None) -> str:
+    """Rows of a CSV file (comma, semicolon, tab or pipe separated, as detected), cells joined by " | "."""
+    import csv
+    import io
+
+    warnings = [] if warnings is None else warnings
+    sample = raw[:20_000]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    rows: list[str] = []
+    budget = MAX_CELLS
+    try:  # a field over csv's limit (131,072 characters) is an error: no one writes prose in one cell that long
+        for row in csv.reader(io.StringIO(raw, newline=""), dialect):
+            budget -= max(1, len(row))
+            if budget < 0:
+                warnings.append(f"cut after {len(rows):,} rows: the file has more than {MAX_CELLS:,} cells; "
+                                "the rest is not indexed")
+                break
+            cells = [" ".join(cell.split()) for cell in row]
+            if any(cells):
+                rows.append(" | ".join(cells).strip(" |"))
+    except csv.Error as exc:
+        raise MuangError(f"{path}: not a readable CSV file ({exc})") from None
+    return "\n".join(rows)

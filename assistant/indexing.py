@@ -22,6 +22,7 @@ from assistant.documents import SUFFIXES, check_name, content_hash, display_path
 from assistant.embedding import get_embedders
 from assistant.errors import MuangError
 from assistant.lexical import LexicalIndex
+from assistant.ocr import ocr_options
 
 
 @dataclass
@@ -31,6 +32,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # indexed, but not all of it (OCR pages)
     documents: int = 0
     chunks: int = 0
     build: str | None = None
@@ -127,7 +129,7 @@ def build_index(
                 report.unchanged.append(key)
                 continue
             try:
-                doc = parse(data, path, root, settings.max_file_mb, settings.max_pdf_pages)
+                doc = parse(data, path, root, settings.max_file_mb, settings.max_pdf_pages, ocr_options(settings, progress))
                 records = _chunk_records(doc.text, doc.metadata, settings)
             except MuangError as exc:
                 report.failed.append((key, _reason(exc, path)))
@@ -137,6 +139,7 @@ def build_index(
                 report.failed.append((key, f"could not be read ({type(exc).__name__}: {message})"))
                 continue
             (report.updated if old else report.added).append(key)
+            report.warnings.extend((key, warning) for warning in doc.warnings)
             kept_files.pop(key, None)
             new_docs[key] = doc.metadata
             new_chunks[key] = records

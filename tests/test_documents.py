@@ -59,7 +59,8 @@ def test_html_keeps_visible_text_only(tmp_path):
     ("binary.txt", bytes(range(256)) * 4, "not text|garbage"),
     ("bad.docx", b"not a zip", "not a readable .docx"),
     ("bad.pdf", b"%PDF-1.4 garbage", "PDF"),
-    ("picture.png", b"\x89PNG", "unsupported file type"),
+    ("picture.png", b"\x89PNG", "not a readable image"),
+    ("noise.bin", b"\x00" * 8, "unsupported file type"),
 ])
 def test_bad_files_get_a_reason(tmp_path, name, data, reason):
     path = tmp_path / name
@@ -73,7 +74,7 @@ def test_language_by_script():
     assert detect_lang("1234 !!") == "en"
 
 
-THAI_FONT = "/usr/share/fonts/truetype/tlwg/Garuda.ttf"  # Debian fonts-thai-tlwg (.ci/run installs it)
+THAI_FONT = "/usr/share/fonts/truetype/tlwg/Garuda.ttf"  # Debian fonts-thai-tlwg (`make test` installs it)
 
 
 def thai_pdf(path, lines: list[str]) -> None:
@@ -100,15 +101,15 @@ def test_thai_pdf_text_layer_comes_back_in_reading_order(tmp_path):
     assert "คุณภาพน้ำในอ่างเก็บน้ำ" in doc.text  # normalized to the standard order (น ำ ้ -> น ้ ำ)
 
 
-def test_pdf_without_a_text_layer_says_it_may_be_scanned(tmp_path):
+def test_pdf_page_without_a_text_layer_or_readable_text_is_refused_with_the_reason(tmp_path):
     from reportlab.pdfgen import canvas
 
     path = tmp_path / "scan.pdf"
     page = canvas.Canvas(str(path))
-    page.rect(72, 72, 400, 600, fill=1)  # a page with only a picture-like shape, as a scan has
+    page.rect(72, 72, 400, 600, fill=1)  # a page with only a picture-like shape: OCR looks and finds no text
     page.showPage()
     page.save()
-    with pytest.raises(MuangError, match="scanned"):
+    with pytest.raises(MuangError, match="page 1: the page is 4.% dark.*not text"):
         load_file(path)
 
 

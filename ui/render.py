@@ -172,7 +172,8 @@ def sources_html(sources: list[dict[str, Any]], question: str, lang: str, confid
             f'<article class="source-card" data-n="{int(s["n"])}">'
             f'<header><span class="cite">[{int(s["n"])}]</span> <strong class="source-title">{esc(s.get("title"))}</strong></header>'
             f'<div class="meta">{esc(t(lang, "source_lang"))}: {esc(lang_name)} · {esc(t(lang, "source_city"))}: '
-            f'{esc(city)} · <code>{esc(s.get("doc_id"))}</code></div>'
+            f'{esc(city)} · <code>{esc(s.get("doc_id"))}</code>'
+            + (f' · <span class="ocr">{esc(t(lang, "source_ocr"))}</span>' if s.get("ocr") else "") + '</div>'
             f'<blockquote class="passage">{highlight(passage, words)}</blockquote>{details}'
             + (f'<div class="link">🔗 {link(url)}</div>' if url else "")
             + "</article>"
