@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import time
 from pathlib import Path
@@ -78,6 +79,7 @@ def main() -> int:
     parser.add_argument("--sets", nargs="*", default=list(SETS))
     parser.add_argument("--table", action="store_true", help="only print the table of saved runs")
     parser.add_argument("--part", choices=["all", "held-out"], help="only this part of each set")
+    parser.add_argument("--sample", type=int, help="at most this many questions per part (a fixed random sample)")
     args = parser.parse_args()
     if not args.table:
         root = Path(os.environ.get("MUANG_BENCH_ANSWERS_DIR", ROOT / "index" / "bench-answers"))
@@ -95,6 +97,8 @@ def main() -> int:
             elif args.part == "all":
                 parts = {"all": rows}
             for part, part_rows in parts.items():
+                if args.sample and len(part_rows) > args.sample:
+                    part_rows = random.Random(0).sample(part_rows, args.sample)
                 if part_rows:
                     out[f"{name} ({part})"] = run(name, index, part_rows)
                     print(f"{name} ({part}): {out[f'{name} ({part})']}", file=sys.stderr)
