@@ -415,7 +415,8 @@ _FIGURE_TOPIC = {"tscci_score": re.compile(r"tscci|ดัชนี|index|คว�
 _FIGURE_WORDS = _APPROVAL_WORDS | frozenset(
     "ล่าสุด ตอนนี้ ปัจจุบัน ทั้งหมด จำนวน รวม คะแนน อันดับ ดัชนี ความสามารถ การแข่งขัน แข่งขัน ประเทศ ไทย แล้ว "
     "พื้นที่ แห่ง tscci score scores rank ranking index competitiveness latest now so far total number "
-    "currently current recent thailand holding hold hold have areas".split())
+    "currently current recent thailand holding hold held have has had areas far there exist exists are were "
+    "many much date mark marks certified".split())
 
 
 def figure_answer(docs: dict[str, dict[str, Any]], cities: list[City], q: Question
@@ -445,22 +446,29 @@ def figure_answer(docs: dict[str, dict[str, Any]], cities: list[City], q: Questi
         chosen = latest(found)
     docs_cited: list[str] = []
 
-    def cite(f: Figure) -> int:
-        doc_id = f.doc_id
-        if doc_id not in docs_cited:
-            docs_cited.append(doc_id)
-        return docs_cited.index(doc_id) + 1
+    def cite(f: Figure) -> str:
+        """[n] for the figure's document, and for every other document stating the same value that day."""
+        numbers = []
+        for same in found:
+            if (same.value, same.as_of) == (f.value, f.as_of):
+                if same.doc_id not in docs_cited:
+                    docs_cited.append(same.doc_id)
+                numbers.append(docs_cited.index(same.doc_id) + 1)
+        return "".join(f"[{n}]" for n in dict.fromkeys(numbers))
+
+    def once(rows: list[Figure]) -> list[Figure]:
+        return list({(f.value, f.as_of): f for f in rows}.values())
 
     th = lang == "th"
-    main = "; ".join(f"{_value(f)} ({_when(f.as_of, lang)}) [{cite(f)}]" for f in chosen)
+    main = "; ".join(f"{_value(f)} ({_when(f.as_of, lang)}) {cite(f)}" for f in once(chosen))
     subject = _figure_subject(what, q, lang)
     parts = [f"{subject}{'ล่าสุด' if th and q.latest else ''}: {main}" if th else
              f"{subject}{', latest' if q.latest else ''}: {main}."]
     earlier = [f for f in found if f.as_of < chosen[0].as_of and f.value != chosen[0].value]
     if earlier and q.latest:
-        listed = ", ".join(f"{_value(f)} ({_when(f.as_of, lang)}) [{cite(f)}]" for f in earlier[-4:])
+        listed = ", ".join(f"{_value(f)} ({_when(f.as_of, lang)}) {cite(f)}" for f in once(earlier)[-4:])
         parts.append(f"ตัวเลขก่อนหน้า: {listed}" if th else f"Earlier figures: {listed}.")
-    notes = [f.note for f in chosen if f.note]
+    notes = [f.note for f in chosen if f.note] if lang == "en" else []  # notes are written in English
     if notes:
         parts.append(("หมายเหตุ: " if th else "Note: ") + "; ".join(dict.fromkeys(notes)))
     return " ".join(parts), docs_cited

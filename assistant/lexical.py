@@ -19,7 +19,7 @@ _EN_STOPWORDS = frozenset(
     "a an the of in on at to for from by with and or is are was were be been it its this that these those "
     "what which who whom whose when where why how do does did has have had can could will would should "
     "there their they them as about into than then so not no yes i you he she we me my our your "
-    "many much tell please any some".split()
+    "many much tell please any some far".split()
 )
 # Question words that PyThaiNLP's stopword list lacks; they say what is asked, not what it is about.
 _THAI_QUESTION_WORDS = frozenset([

@@ -45,3 +45,17 @@ def test_what_the_documents_do_not_say_is_not_answered_confidently(capsys, corpu
     result = ask(capsys, corpus_index, question)
     assert result["confident"] is False
     assert result["sources"], "an abstention still lists the nearest sources"
+
+
+def test_latest_answers_with_the_most_recent_dated_total_and_its_date(capsys, corpus_index):
+    from assistant.catalog import figures, latest
+    from assistant.config import Settings
+    from assistant.retrieval import Index
+
+    newest = latest(figures(Index(Settings.load(index_dir=corpus_index)).docs, what="certified_cities_total"))
+    assert newest, "the corpus records dated totals"
+    result = ask(capsys, corpus_index, "So far, how many areas hold the smart city mark?")
+    assert result["confident"] and str(newest[0].value) in result["answer"]
+    assert newest[0].as_of[:4] in result["answer"]
+    thai = ask(capsys, corpus_index, "ล่าสุดตอนนี้มีเมืองอัจฉริยะทั้งหมดกี่เมือง")
+    assert str(newest[0].value) in thai["answer"] and str(int(newest[0].as_of[:4]) + 543) in thai["answer"]
