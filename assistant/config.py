@@ -26,6 +26,12 @@ DEFAULT_MIN_COVERAGE = 0.28
 # Seconds to wait for the LLM server to connect and for each part of its reply; local models on a CPU
 # can take a minute before their first word on a long prompt.
 DEFAULT_LLM_TIMEOUT = 60.0
+# The public server: questions per minute per client (0: no limit), staff session length, how long a LINE
+# user's earlier turns count as the conversation, and the LINE Messaging API host.
+DEFAULT_RATE_LIMIT = 20
+DEFAULT_SESSION_HOURS = 8.0
+DEFAULT_LINE_HISTORY_MINUTES = 30.0
+DEFAULT_LINE_API_URL = "https://api.line.me"
 
 _ENV_PREFIX = "MUANG_"
 
@@ -49,6 +55,13 @@ class Settings:
     min_coverage: float = DEFAULT_MIN_COVERAGE
     max_file_mb: float = DEFAULT_MAX_FILE_MB
     max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    session_hours: float = DEFAULT_SESSION_HOURS
+    workers: int = 1
+    line_channel_secret: str | None = None
+    line_channel_token: str | None = None
+    line_api_url: str = DEFAULT_LINE_API_URL
+    line_history_minutes: float = DEFAULT_LINE_HISTORY_MINUTES
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
