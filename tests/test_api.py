@@ -30,7 +30,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def api_settings(corpus_index, tmp_path_factory) -> Settings:
     target = tmp_path_factory.mktemp("api") / "index"
-    shutil.copytree(corpus_index, target, ignore=shutil.ignore_patterns(".lock", "*.sqlite3*"))
+    shutil.copytree(corpus_index, target, ignore=shutil.ignore_patterns(".lock"))
     return Settings.load(index_dir=target, rate_limit=0)
 
 
@@ -56,10 +56,11 @@ def call(method: str, url: str, body=None, headers=None, raw: bytes | None = Non
 
 
 def index_fingerprint(index_dir: Path) -> dict[str, str]:
-    """Every file of the index proper (builds, CURRENT, uploads) with its SHA-256; the server's own SQLite
-    files (rate limits, sessions) are not the index."""
+    """Every file of the index proper (builds with their Chroma stores, CURRENT, uploads) with its SHA-256; the
+    server's own SQLite files beside them (rate limits, sessions, LINE) are not the index."""
     return {str(p.relative_to(index_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(index_dir.rglob("*")) if p.is_file() and ".sqlite3" not in p.name}
+            for p in sorted(index_dir.rglob("*"))
+            if p.is_file() and not (p.parent == index_dir and ".sqlite3" in p.name)}
 
 
 def test_ask_returns_exactly_the_cli_json(url, api_settings, capsys):
@@ -134,7 +135,7 @@ def test_rate_limit_is_polite_in_the_question_language(corpus_index, tmp_path):
     from ui.app import launch
 
     target = tmp_path / "index"
-    shutil.copytree(corpus_index, target, ignore=shutil.ignore_patterns(".lock", "*.sqlite3*"))
+    shutil.copytree(corpus_index, target, ignore=shutil.ignore_patterns(".lock"))
     port = _free_port()
     server = launch(Settings.load(index_dir=target, rate_limit=2), port=port, block=False)
     try:
@@ -230,7 +231,7 @@ def test_documents_cli_lists_origins_and_removes_a_document_as_a_build(api_setti
     (folder / "bridge.md").write_text("# Zorblat bamboo bridge\n\nThe Zorblat bamboo bridge is 417 metres long.\n",
                                       encoding="utf-8")
     settings_dir = tmp_path / "index"
-    shutil.copytree(api_settings.index_dir, settings_dir, ignore=shutil.ignore_patterns(".lock", "*.sqlite3*"))
+    shutil.copytree(api_settings.index_dir, settings_dir, ignore=shutil.ignore_patterns(".lock"))
     assert main(["index", str(folder), "--index-dir", str(settings_dir), "--json"]) == 0
     capsys.readouterr()
     assert main(["documents", "--index-dir", str(settings_dir), "--json"]) == 0
@@ -245,3 +246,29 @@ def test_documents_cli_lists_origins_and_removes_a_document_as_a_build(api_setti
     assert "bridge" not in {r["doc_id"] for r in json.loads(capsys.readouterr().out)}
     assert main(["documents", "remove", "bridge", "--index-dir", str(settings_dir)]) == 2
     assert "no document" in capsys.readouterr().err
+
+
+def test_worker_processes_answer_like_the_cli_and_see_new_builds(api_settings, tmp_path, capsys):
+    from assistant.cli import main
+    from ui.app import launch
+
+    target = tmp_path / "index"
+    shutil.copytree(api_settings.index_dir, target, ignore=shutil.ignore_patterns(".lock"))
+    settings = Settings.load(index_dir=target, rate_limit=0, workers=2)
+    port = _free_port()
+    server = launch(settings, port=port, block=False)
+    try:
+        ask = f"http://127.0.0.1:{port}/api/v1/ask"
+        status, body, _ = call("POST", ask, {"question": "Which province is Mae Moh Smart City in?"})
+        assert main(["ask", "Which province is Mae Moh Smart City in?", "--json", "--index-dir", str(target)]) == 0
+        assert status == 200 and body == json.loads(capsys.readouterr().out)
+        assert call("POST", ask, {"question": "x", "city": "atlantis"})[0] == 400
+        folder = tmp_path / "office"
+        folder.mkdir()
+        (folder / "bridge.md").write_text("# Zorblat bamboo bridge\n\nThe Zorblat bamboo bridge is 417 metres long.\n",
+                                          encoding="utf-8")
+        assert main(["index", str(folder), "--index-dir", str(target), "--json"]) == 0
+        answers = [call("POST", ask, {"question": "How long is the Zorblat bamboo bridge?"})[1] for _ in range(4)]
+        assert all("417" in a["answer"] for a in answers)  # whichever worker answered
+    finally:
+        server.close()
