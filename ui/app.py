@@ -308,58 +308,67 @@ def _documents_tab(service: Service, ui_lang: gr.State, relabel: Relabel, city_d
         lambda: "", None, password, api_name=False, queue=False)
     sign_out.click(do_sign_out, [token, ui_lang], view, api_name=False, queue=False)
 
-    def guarded(action):
-        """Run a staff action; a missing or expired session shows the sign-in form again instead."""
-        def run(current, lang, *args, **kwargs):
-            if service.staff(current) is None:
-                return signed_out_view(lang, t(lang, "session_expired"), "error")
-            try:
-                status_html, failures_html = action(current, lang, *args, **kwargs)
-            except MuangError as exc:
-                status_html, failures_html = render.notice_html(str(exc), "error"), ""
-            rows = service.documents(current)
-            return (current, gr.update(), gr.update(), gr.update(), gr.update(), gr.update(), gr.update(),
-                    _documents_frame(rows, lang), gr.update(), status_html, failures_html)
-        return run
+    def staff_view(current, lang, action):
+        """Run a staff action and show its outcome; a missing or expired session shows the sign-in form again."""
+        if service.staff(current) is None:
+            return signed_out_view(lang, t(lang, "session_expired"), "error")
+        try:
+            status_html, failures_html = action()
+        except MuangError as exc:
+            status_html, failures_html = render.notice_html(str(exc), "error"), ""
+        rows = service.documents(current)
+        return (current, gr.update(), gr.update(), gr.update(), gr.update(), gr.update(), gr.update(),
+                _documents_frame(rows, lang), gr.update(), status_html, failures_html)
 
     def add(current, lang, files, progress=gr.Progress()):
         steps = {"copy": t(lang, "copying"), "index": t(lang, "indexing"), "reopen": t(lang, "reopening")}
-        if not files:
-            return render.notice_html(t(lang, "no_files"), "error"), ""
-        progress(0.05, desc=steps["copy"])
-        report, failed = service.add_files(current, files, lambda f, key: progress(f, desc=steps[key]))
-        progress(1.0)
-        if report is None:
-            return render.notice_html(t(lang, "failed_heading"), "error"), render.failures_html(failed, lang)
-        message = render.notice_html(t(lang, "upload_done", added=len(report.added), updated=len(report.updated),
-                                       unchanged=len(report.unchanged), failed=len(failed),
-                                       documents=report.documents, chunks=report.chunks))
-        return message, render.failures_html(failed, lang)
 
-    def reindex(current, lang):
-        report = service.reindex(current)
-        return render.notice_html(t(lang, "reindex_done", added=len(report.added), updated=len(report.updated),
-                                    removed=len(report.removed), documents=report.documents,
-                                    chunks=report.chunks)), render.failures_html(report.failed, lang)
+        def run():
+            if not files:
+                return render.notice_html(t(lang, "no_files"), "error"), ""
+            progress(0.05, desc=steps["copy"])
+            report, failed = service.add_files(current, files, lambda f, key: progress(f, desc=steps[key]))
+            progress(1.0)
+            if report is None:
+                return render.notice_html(t(lang, "failed_heading"), "error"), render.failures_html(failed, lang)
+            return render.notice_html(t(lang, "upload_done", added=len(report.added), updated=len(report.updated),
+                                        unchanged=len(report.unchanged), failed=len(failed),
+                                        documents=report.documents, chunks=report.chunks)), \
+                render.failures_html(failed, lang)
+
+        return staff_view(current, lang, run)
+
+    def reindex(current, lang, progress=gr.Progress()):
+        def run():
+            progress(0.1, desc=t(lang, "indexing"))
+            report = service.reindex(current)
+            return render.notice_html(t(lang, "reindex_done", added=len(report.added), updated=len(report.updated),
+                                        removed=len(report.removed), documents=report.documents,
+                                        chunks=report.chunks)), render.failures_html(report.failed, lang)
+
+        return staff_view(current, lang, run)
 
     def remove(current, lang, doc_id):
-        service.remove(current, doc_id)
-        return render.notice_html(t(lang, "removed", doc_id=doc_id.strip())), ""
+        def run():
+            service.remove(current, doc_id)
+            return render.notice_html(t(lang, "removed", doc_id=(doc_id or "").strip())), ""
+
+        return staff_view(current, lang, run)
 
     def refreshed(current, lang):
-        return gr.update(), gr.update()
+        return staff_view(current, lang, lambda: (gr.update(), gr.update()))
 
     def after_change(lang):
         return gr.update(choices=_filter_choices(service, lang)["city"])
 
-    index_button.click(guarded(add), [token, ui_lang, upload], view, api_name=False, concurrency_limit=1).then(
+    index_button.click(add, [token, ui_lang, upload], view, api_name=False, concurrency_limit=1).then(
         after_change, ui_lang, city_dd, api_name=False, queue=False).then(
         lambda: None, None, upload, api_name=False, queue=False)
-    reindex_button.click(guarded(reindex), [token, ui_lang], view, api_name=False, concurrency_limit=1).then(
+    reindex_button.click(reindex, [token, ui_lang], view, api_name=False, concurrency_limit=1).then(
         after_change, ui_lang, city_dd, api_name=False, queue=False)
-    remove_button.click(guarded(remove), [token, ui_lang, remove_id], view, api_name=False,
+    remove_button.click(remove, [token, ui_lang, remove_id], view, api_name=False,
                         concurrency_limit=1).then(after_change, ui_lang, city_dd, api_name=False, queue=False)
-    refresh.click(guarded(refreshed), [token, ui_lang], view, api_name=False)
+    refresh.click(refreshed, [token, ui_lang], view, api_name=False)
 
     def show_feedback(current, lang):
         if service.staff(current) is None:
