@@ -272,3 +272,19 @@ def test_worker_processes_answer_like_the_cli_and_see_new_builds(api_settings, t
         assert all("417" in a["answer"] for a in answers)  # whichever worker answered
     finally:
         server.close()
+
+
+def test_serving_beyond_loopback_without_a_staff_account_warns(api_settings):
+    import subprocess
+    import sys
+
+    muang = Path(sys.executable).parent / "muang"
+    process = subprocess.Popen([str(muang), "serve", "--host", "0.0.0.0", "--port", str(_free_port()),
+                                "--index-dir", str(api_settings.index_dir)], stderr=subprocess.PIPE, text=True,
+                               stdout=subprocess.DEVNULL)
+    try:
+        first = process.stderr.readline()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "warning" in first and "no staff account" in first and "muang user add" in first
