@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        settings = Settings.load(index_dir=args.index_dir, embedder=args.embedder, llm_url=getattr(args, "llm", None))
+        settings = Settings.load(index_dir=args.index_dir, embedder=args.embedder, llm_url=getattr(args, "llm", None),
+                                 workers=getattr(args, "workers", None))
         from assistant.llm import check_settings
 
         check_settings(settings)
@@ -103,8 +105,21 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common, llm], help="the web assistant (Gradio), on 127.0.0.1 by default")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--workers", type=int, metavar="N", help="answer in N worker processes, e.g. one per core "
+                   "(env MUANG_WORKERS, default 1: answers run in threads of the server process)")
     p.add_argument("--terminal", action="store_true", help="ask questions in this terminal instead")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("user", parents=[common], help="staff accounts for the web UI (documents, feedback)")
+    p.add_argument("action", choices=("add", "remove", "list"))
+    p.add_argument("name", nargs="?", metavar="NAME", help="the account name (add, remove)")
+    p.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("documents", parents=[common], help="the indexed documents and where each came from")
+    p.add_argument("action", nargs="?", choices=("remove",), help="remove DOC_ID: commit a build without it")
+    p.add_argument("doc_id", nargs="?", metavar="DOC_ID")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(func=cmd_documents)
 
     p = sub.add_parser("feedback", parents=[common], help="the thumbs-up/down feedback given in the UI")
     p.add_argument("--export", type=Path, metavar="FILE.csv", help="write it all to a CSV file")
@@ -157,10 +172,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.conversation import load_history
     from assistant.retrieval import Index
 
+    from assistant.provenance import add_origins
+
     history = load_history(args.history) if args.history else None
-    result = answer(Index(settings), args.question, k=_k(args), filters=_filters(args), history=history)
+    index = Index(settings)
+    result = answer(index, args.question, k=_k(args), filters=_filters(args), history=history)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False))
+        print(json.dumps(add_origins(settings, index.docs, result.to_json()), ensure_ascii=False))
     else:
         print(_format_answer(result.to_json()))
     return 0
@@ -303,14 +321,36 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not found:
         raise MuangError("no web UI is installed (entry point group muang.serve); try `muang serve --terminal`")
     launch = found[0].load()
+    from assistant.auth import has_users
     from assistant.indexing import build_in_background
     from assistant.retrieval import Index
 
     # First run: answerable in seconds (BM25 + the fast embedder); the full index follows in the background.
     build_in_background(settings)
     Index(settings)  # fail early, with the usual message, when there is no index
+    if settings.workers < 1:
+        raise MuangError("--workers must be at least 1")
+    if not _loopback(args.host) and not has_users(settings):
+        print(f"muang: warning: serving on {args.host} (reachable from other machines) with no staff account: "
+              "uploads are off until you create one with `muang user add NAME`", file=sys.stderr)
     launch(settings, host=args.host, port=args.port)
     return 0
+
+
+def _loopback(host: str) -> bool:
+    """Whether an address to bind is reachable only from this machine.
+
+    >>> _loopback("127.0.0.1"), _loopback("localhost"), _loopback("0.0.0.0"), _loopback("::1")
+    (True, True, False, True)
+    """
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _serve_terminal(settings: Settings) -> int:
@@ -350,4 +390,59 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
     for row in rows:
         print(f"{row.get('time', '')}  {row.get('vote', ''):>4}  {row.get('question', '')}")
     print(f"{len(rows)} entries")
+    return 0
+
+
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant import auth
+
+    if args.action == "list":
+        for user in auth.users(settings):
+            print(f"{user.name}  (created {time.strftime('%Y-%m-%d %H:%M', time.localtime(user.created))})")
+        return 0
+    if not args.name:
+        raise MuangError(f"muang user {args.action} needs a NAME")
+    if args.action == "remove":
+        auth.remove_user(settings, args.name)
+        print(f"removed staff account {args.name}")
+        return 0
+    auth.check_name(args.name)
+    auth.add_user(settings, args.name, _read_password())
+    print(f"staff account {args.name} can now sign in (documents tab of the web UI)")
+    return 0
+
+
+def _read_password() -> str:
+    """The new password: typed twice at a terminal (not shown), or the first line of standard input."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != first:
+            raise MuangError("the two passwords differ")
+        return first
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise MuangError("no password on standard input")
+    return line
+
+
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant import provenance
+    from assistant.retrieval import Index
+
+    if args.action == "remove":
+        if not args.doc_id:
+            raise MuangError("muang documents remove needs a DOC_ID (see `muang documents`)")
+        build = provenance.remove_document(settings, args.doc_id)
+        print(f"removed {args.doc_id}: build {build} committed")
+        return 0
+    rows = provenance.documents(settings, Index(settings))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    table = [("doc_id", "lang", "chunks", "origin", "title")]
+    table += [(r["doc_id"], r["lang"], str(r["chunks"]), provenance.describe(r["origin"]), r["title"]) for r in rows]
+    print(_table(table))
+    print(f"{len(rows)} documents")
     return 0

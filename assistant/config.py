@@ -28,6 +28,12 @@ DEFAULT_OCR_LANGS = "tha+eng"
 # Seconds to wait for the LLM server to connect and for each part of its reply; local models on a CPU
 # can take a minute before their first word on a long prompt.
 DEFAULT_LLM_TIMEOUT = 60.0
+# The public server: questions per minute per client (0: no limit), staff session length, how long a LINE
+# user's earlier turns count as the conversation, and the LINE Messaging API host.
+DEFAULT_RATE_LIMIT = 20
+DEFAULT_SESSION_HOURS = 8.0
+DEFAULT_LINE_HISTORY_MINUTES = 30.0
+DEFAULT_LINE_API_URL = "https://api.line.me"
 
 _ENV_PREFIX = "MUANG_"
 
@@ -55,6 +61,13 @@ class Settings:
     max_ocr_pages: int = DEFAULT_MAX_OCR_PAGES
     ocr_min_confidence: float = DEFAULT_OCR_MIN_CONFIDENCE
     ocr_langs: str = DEFAULT_OCR_LANGS
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    session_hours: float = DEFAULT_SESSION_HOURS
+    workers: int = 1
+    line_channel_secret: str | None = None
+    line_channel_token: str | None = None
+    line_api_url: str = DEFAULT_LINE_API_URL
+    line_history_minutes: float = DEFAULT_LINE_HISTORY_MINUTES
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":

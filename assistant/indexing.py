@@ -76,15 +76,25 @@ def discover(paths: list[Path]) -> list[tuple[Path, Path]]:
     return found
 
 
+def origin_of(settings: Settings, root: Path) -> dict[str, Any]:
+    """Where a document indexed from folder `root` came from: the shipped corpus, or that folder."""
+    corpus = Path(settings.corpus_dir).resolve()
+    if root == corpus or corpus in root.parents:
+        return {"source": "corpus"}
+    return {"source": "folder", "folder": str(root)}
+
+
 def build_index(
     settings: Settings, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = True,
     defer: frozenset[str] = frozenset(), on_progress: Callable[[str, int, int], None] | None = None,
+    origin: dict[str, Any] | None = None,
 ) -> IndexReport:
     """Index `paths` (default: the corpus folder) and commit a new build if anything changed.
 
     Embedders named in `defer` are left out: the build is committed without their vectors (its manifest
     lists them as `missing`; retrieval searches with the rest) and a later run without `defer` adds them.
     `on_progress(stage, done, total)` follows the embedding (for a UI; the bars go to stderr).
+    origin: recorded on each new or changed document (e.g. an upload: by whom, when); default origin_of(root).
     """
     started = time.monotonic()
     paths = [Path(p) for p in (paths or [settings.corpus_dir])]
@@ -130,6 +140,7 @@ def build_index(
                 continue
             try:
                 doc = parse(data, path, root, settings.max_file_mb, settings.max_pdf_pages, ocr_options(settings, progress))
+                doc.metadata["origin"] = dict(origin) if origin else origin_of(settings, root)
                 records = _chunk_records(doc.text, doc.metadata, settings)
             except MuangError as exc:
                 report.failed.append((key, _reason(exc, path)))

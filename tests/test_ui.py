@@ -96,9 +96,9 @@ def server(ui_settings):
     from ui.app import launch
 
     port = _free_port()
-    app = launch(ui_settings, port=port, block=False)
+    server = launch(ui_settings, port=port, block=False)
     yield f"http://127.0.0.1:{port}/"
-    app.close()
+    server.close()
 
 
 @pytest.fixture(scope="module")
@@ -189,17 +189,56 @@ def test_unanswerable_question_is_marked_and_long_question_refused(page):
     assert page.locator("#question textarea").input_value() == "ก" * 2001  # kept, to be shortened
 
 
-def test_upload_is_answerable_at_once_and_xss_never_runs(page, tmp_path):
+STAFF, PASSWORD = "somchai", "correct horse battery"
+
+
+def test_a_citizen_sees_no_staff_controls_and_how_to_create_an_account(page, ui_settings):
+    from assistant import auth
+
+    assert not auth.has_users(ui_settings)
+    page.get_by_role("tab", name="เอกสาร").click()
+    page.locator("#staff-intro").get_by_text("muang user add").wait_for()
+    for control in ("#upload", "#index-button", "#reindex-button", "#remove-button", "#documents",
+                    "#feedback-table", "#sign-out"):
+        assert not page.locator(control).is_visible(), control
+    assert not page.locator("#staff-password").is_visible()  # no account: nothing to sign in to
+    auth.add_user(ui_settings, STAFF, PASSWORD)
+    page.reload()
+    page.get_by_role("tab", name="เอกสาร").click()
+    page.locator("#staff-password").wait_for()
+    assert not page.locator("#upload").is_visible()
+    page.locator("#staff-name input").fill(STAFF)
+    page.locator("#staff-password input").fill("wrong password")
+    page.locator("#sign-in-button").click()
+    page.locator("#sign-in-status").get_by_text("ชื่อหรือรหัสผ่านไม่ถูกต้อง").wait_for()
+    assert not page.locator("#upload").is_visible()
+
+
+def sign_in(page) -> None:
+    page.get_by_role("tab", name="เอกสาร").click()
+    page.locator("#staff-name input").fill(STAFF)
+    page.locator("#staff-password input").fill(PASSWORD)
+    page.locator("#sign-in-button").click()
+    page.locator("#signed-in-as").get_by_text(STAFF).wait_for()
+
+
+def test_upload_is_answerable_at_once_and_xss_never_runs(page, tmp_path, ui_settings):
+    from playwright.sync_api import expect
+
+    from assistant import auth
+
+    auth.add_user(ui_settings, STAFF, PASSWORD)
     files = {"zorblat.md": NEW_DOC, "quokkaville.md": XSS_DOC, "empty.md": "   \n"}
     for name, body in files.items():
         (tmp_path / name).write_text(body, encoding="utf-8")
-    page.get_by_role("tab", name="เอกสาร").click()
+    sign_in(page)
     page.locator("#upload input[type=file]").set_input_files([str(tmp_path / n) for n in files])
     page.locator("#upload").get_by_text("zorblat.md").first.wait_for()
     page.locator("#index-button").click()
     page.locator("#upload-status").get_by_text("เพิ่มแล้ว 2").wait_for()
     assert "empty.md" in page.locator("#upload-failures").inner_text()
     page.locator("#documents").get_by_text("zorblat").first.wait_for()
+    expect(page.locator("#documents")).to_contain_text(f"อัปโหลดโดย {STAFF}")  # the origin column
     shot(page, "documents.png")
 
     page.get_by_role("tab", name="ถามตอบ").click()
@@ -209,6 +248,7 @@ def test_upload_is_answerable_at_once_and_xss_never_runs(page, tmp_path):
     last_answer(page, "88")
     sources = page.locator("#sources").inner_text()
     assert "<script>" in sources or "<img" in sources  # shown as text
+    assert f"อัปโหลดโดย {STAFF}" in sources             # the sources panel says where the passage came from
     page.get_by_role("tab", name="เอกสาร").click()
     page.locator("#documents").get_by_text("Quokkaville").first.wait_for()
     page.wait_for_timeout(500)
@@ -216,6 +256,13 @@ def test_upload_is_answerable_at_once_and_xss_never_runs(page, tmp_path):
     assert page.evaluate("window.__xss") is None
     assert page.locator("img[src='x']").count() == 0
     assert page.locator("#chatbot script, #sources script, #documents script").count() == 0
+
+    page.locator("#feedback-box").get_by_text("ความคิดเห็นของผู้ใช้").first.click()
+    page.locator("#feedback-refresh").click()
+    expect(page.locator("#feedback-table")).to_contain_text("แม่เมาะอยู่จังหวัดไหน")  # the vote of the first test
+    page.locator("#sign-out").click()
+    page.locator("#sign-in-status").get_by_text("ออกจากระบบแล้ว").wait_for()
+    assert not page.locator("#upload").is_visible() and not page.locator("#documents").is_visible()
 
 
 def test_precedents_tab(page):

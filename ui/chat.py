@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import MuangError
+from assistant.ratelimit import Limited
 from ui import render
 from ui.service import Service, check_question
 from ui.texts import t
@@ -42,8 +43,10 @@ def history_of(records: list[Any]) -> list[dict[str, str]]:
 
 
 def chat_turn(service: Service, question_text: str, city: str | None, smart: str | None, source_lang: str | None,
-              lang: str, history: list[dict[str, Any]], recs: list[Any]) -> Iterator[tuple]:
-    """Answer one question after the earlier turns, streaming it into the conversation."""
+              lang: str, history: list[dict[str, Any]], recs: list[Any], client: str | None = None
+              ) -> Iterator[tuple]:
+    """Answer one question after the earlier turns, streaming it into the conversation; `client` is the key
+    the question counts against in the rate limit."""
     history, recs = list(history or []), list(recs or [])
     text, problem = check_question(question_text)
     if problem:
@@ -64,14 +67,18 @@ def chat_turn(service: Service, question_text: str, city: str | None, smart: str
     result: dict[str, Any] | None = None
     try:
         if llm:
-            for item in _streamed(service, text, city, smart, source_lang, conversation):
+            for item in _streamed(service, text, city, smart, source_lang, conversation, client):
                 if isinstance(item, str):
                     history[-1] = {"role": "assistant", "content": render.answer_markdown(item + " …", True, [], lang)}
                     yield history, gr.update(), "", history, recs
                 else:
                     result = item
         else:
-            result = service.ask(text, city, smart, source_lang, history=conversation)
+            result = service.ask(text, city, smart, source_lang, history=conversation, client=client)
+    except Limited as exc:
+        history[-1] = {"role": "assistant", "content": f"⏳ {render.esc_md(exc.message(lang))}"}
+        yield history, gr.update(), text, history, recs
+        return
     except MuangError as exc:
         history[-1] = {"role": "assistant", "content": render.error_markdown(str(exc), lang)}
         yield history, gr.update(), text, history, recs
@@ -99,13 +106,14 @@ def chat_turn(service: Service, question_text: str, city: str | None, smart: str
     yield history, panel, "", history, recs
 
 
-def _streamed(service: Service, text: str, city, smart, source_lang, conversation) -> Iterator[Any]:
+def _streamed(service: Service, text: str, city, smart, source_lang, conversation, client) -> Iterator[Any]:
     """The LLM answer as it grows (str), then the result (dict); the answer runs in a worker thread."""
     updates: queue.Queue = queue.Queue()
 
     def work() -> None:
         try:
-            updates.put(service.ask(text, city, smart, source_lang, history=conversation, on_text=updates.put))
+            updates.put(service.ask(text, city, smart, source_lang, history=conversation, on_text=updates.put,
+                                    client=client))
         except BaseException as exc:  # handed to the generator, which reports it
             updates.put(exc)
         finally:

@@ -10,6 +10,7 @@ import html
 import re
 from typing import Any, Iterable
 
+from assistant.provenance import describe
 from ui.texts import t
 
 # Characters that Markdown (and the chatbot's LaTeX) would interpret; replaced by numeric entities so a
@@ -173,7 +174,10 @@ def sources_html(sources: list[dict[str, Any]], question: str, lang: str, confid
             f'<header><span class="cite">[{int(s["n"])}]</span> <strong class="source-title">{esc(s.get("title"))}</strong></header>'
             f'<div class="meta">{esc(t(lang, "source_lang"))}: {esc(lang_name)} · {esc(t(lang, "source_city"))}: '
             f'{esc(city)} · <code>{esc(s.get("doc_id"))}</code>'
-            + (f' · <span class="ocr">{esc(t(lang, "source_ocr"))}</span>' if s.get("ocr") else "") + '</div>'
+            + (f' · <span class="ocr">{esc(t(lang, "source_ocr"))}</span>' if s.get("ocr") else "")
+            + (f' · <span class="origin">{esc(t(lang, "col_origin"))}: {esc(describe(s["origin"], lang))}</span>'
+               if isinstance(s.get("origin"), dict) else "")
+            + '</div>'
             f'<blockquote class="passage">{highlight(passage, words)}</blockquote>{details}'
             + (f'<div class="link">🔗 {link(url)}</div>' if url else "")
             + "</article>"
