@@ -41,9 +41,9 @@ SMART_PATTERNS = {
     "governance": r"บริหารภาครัฐ|ธรรมาภิบาล|governance|public administration",
 }
 BATCH_PATTERNS = {
-    1: r"รุ่นแรก|ชุดแรก|(ชุด|รุ่น|ครั้ง)ที่\s*1\b|batch[\s-]*(1|one)\b|first batch|first five|5 เมือง(อัจฉริยะ)?แรก|1/2564",
-    2: r"(ชุด|รุ่น)ที่\s*2\b|batch[\s-]*(2|two)\b|second batch|2/2564",
-    3: r"(ชุด|รุ่น)ที่\s*3\b|batch[\s-]*(3|three)\b|third batch|1/2565",
+    1: r"รุ่นแรก|ชุดแรก|(ชุด|รุ่น|ครั้ง)ที่\s*1\b|batch[\s-]*(1|one)\b|first[\s-]+batch|first five|5 เมือง(อัจฉริยะ)?แรก|1/2564",
+    2: r"(ชุด|รุ่น)ที่\s*2\b|batch[\s-]*(2|two)\b|second[\s-]+batch|2/2564",
+    3: r"(ชุด|รุ่น)ที่\s*3\b|batch[\s-]*(3|three)\b|third[\s-]+batch|1/2565",
 }
 # A negation cue: the Smarts (or other names) after it are excluded, those before it wanted.
 _NEGATION = re.compile(

@@ -215,6 +215,8 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
     # A word the documents never use (Singapore, a made-up town) means the question is not about them; a city
     # or province the catalog knows counts as used even when spelled otherwise ("กรุงเทพ" for กรุงเทพมหานคร).
     unknown = set(words) - set(index.lexical.known(words))
+    # "first-batch" is known when its parts are.
+    unknown = {w for w in unknown if not ("-" in w and len(index.lexical.known(w.split("-"))) == len(w.split("-")))}
     if any(not (cities_named(index.catalog(), word) or provinces_in(word)) for word in unknown):
         return None
     found = answer_from_catalog(index.docs, index.catalog(), question)
