@@ -356,6 +356,7 @@ def standalone_question(index, question: str, history: list[Message]) -> str:
     """`resolve` over an open Index: its catalog names the subjects, its documents judge the words."""
     if not history:
         return question
+    from assistant.analysis import analyze
     from assistant.catalog_answers import parse
 
     cities = index.catalog()
@@ -369,7 +370,7 @@ def standalone_question(index, question: str, history: list[Message]) -> str:
         return any(share(t, lang, False) >= share(t, lang, True) + TOPIC_MARGIN for t in tokens)
 
     vocabulary = Vocabulary(topical=topical, unknown=lambda tokens: not index.lexical.known(tokens),
-                            stands_alone=lambda q: parse(q, cities) is not None)
+                            stands_alone=lambda q: parse(analyze(q, cities), cities) is not None)
     return resolve(question, history, cities, vocabulary)
 
 

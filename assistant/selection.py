@@ -6,9 +6,8 @@ Two small logistic models over features, trained by `make train` (evals/train_an
 
 - selection: P(this answer unit contains the answer | question, unit), for every unit of the top chunks;
 - answerability: P(the best unit answers the question), from the best unit's features and what the
-  question asks that the documents do not have; `confident` is this probability above the threshold that
-  best separates our answerable gold questions from our in-domain unanswerable ones in training (the model
-  file records it and both rates).
+  question asks that the documents do not have; `confident` is this probability above the highest threshold
+  that keeps 95% of our answerable gold training questions confident (the model file records the rates).
 
 Reading the model needs only numpy: scikit-learn is used by the training script alone.
 """
