@@ -408,6 +408,7 @@ _FIGURE_ASKS = {
     "tscci_score": re.compile(r"คะแนน|\bscore"),
     "tscci_rank": re.compile(r"อันดับ|\brank"),
 }
+_STANDING = re.compile(r"ทั้งหมด|รวม|สะสม|ถือ|มีอยู่|\btotal\b|\bhold|\bheld\b|\bin all\b|\bthere (are|were)\b")
 _FIGURE_TOPIC = {"tscci_score": re.compile(r"tscci|ดัชนี|index|ความสามารถในการแข่งขัน|competitiv"),
                  "tscci_rank": re.compile(r"tscci|ดัชนี|index|ความสามารถในการแข่งขัน|competitiv|อันดับ|rank")}
 
@@ -423,9 +424,11 @@ def figure_answer(docs: dict[str, dict[str, Any]], cities: list[City], q: Questi
                   ) -> tuple[str, list[str]] | None:
     """The most recent dated figure of the kind asked ("ล่าสุด", "so far", "now"), or that of the year asked,
     with its date, and the earlier ones with theirs; None when the question asks no dated figure."""
-    if not (q.latest or q.years_ce):
-        return None
     text = q.corrected
+    # "approved in 2565" asks for that year's approval rounds (parse); a dated figure answers "latest" or
+    # what stood at some date ("how many held the mark in 2023", "รวมทั้งหมดในปี 2566").
+    if not (q.latest or q.years_ce and _STANDING.search(text)):
+        return None
     kinds = [w for w, pattern in _FIGURE_ASKS.items() if pattern.search(text)
              and (w not in _FIGURE_TOPIC or _FIGURE_TOPIC[w].search(text))]
     if not kinds or q.smarts or q.excluded_smarts or q.batches or q.provinces and not q.cities:
