@@ -107,7 +107,8 @@ def remove_document(settings: Settings, doc_id: str) -> str:
         chunks = [dict(c) for c in old_chunks if c["doc_id"] != doc_id]
         if not chunks:
             raise MuangError(f"{doc_id!r} is the last document; an index needs at least one")
-        build = _write_build(settings, previous, old_chunks, files, docs, chunks, embedders, progress=False)
+        build = _write_build(settings, previous, manifest, old_chunks, files, docs, chunks, embedders,
+                             progress=False)
     upload = Path(str(removed.get("path", "")))
     if upload.is_relative_to(uploads_dir(settings).resolve()) and upload.is_file():
         upload.unlink()

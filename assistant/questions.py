@@ -35,7 +35,7 @@ _YEAR_OR_MONTH = re.compile(
 
 # A person or an organisation named: a title, an honorific, or capitalised words in English.
 _PERSON = re.compile(r"นาย|นาง|ดร\.|ศ\.|รศ\.|ผศ\.|ผู้ว่า|นายก|รัฐมนตรี|ประธาน|ผู้อำนวยการ|กรรมการ|สำนักงาน|กระทรวง|สำนัก|กรม|"
-                     r"บริษัท|มหาวิทยาลัย|สมาคม|(?:[A-Z][a-z]+\s+){1,3}[A-Z][a-z]+|\b[A-Z]{2,}\b")
+                     r"บริษัท|มหาวิทยาลัย|สมาคม|(?<![ก-๙])[ก-ฮ]{2,5}\.(?![ก-๙])|(?:[A-Z][a-z]+\s+){1,3}[A-Z][a-z]+|\b[A-Z]{2,}\b")
 _LIST = re.compile(r"อะไรบ้าง|ไหนบ้าง|ใครบ้าง|ใดบ้าง|มีอะไร|ขั้นตอน|ประกอบด้วย|ได้แก่|\b(what|which) (are|were)\b|"
                    r"\blist\b|\bsteps\b|\bname (the|all)\b|\bcomponents\b")
 

@@ -204,6 +204,25 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     return x
 
 
+def chunk_cosine(index: "Index", question: "Question", hit: "Hit") -> float:
+    """USE-m3 cosine of the question and the top chunk. Retrieval's own score is used when USE-m3 listed the
+    chunk; when only e5 or BM25 found it (the default embedders) it is computed, so that the feature means
+    what it meant in training (usem3 indexes list every top chunk)."""
+    if "usem3" in hit.signals:
+        return hit.signals["usem3"]
+    embedder = next((e for e in index.embedders if e.name == "usem3"), None)
+    if embedder is None:
+        return 0.0
+    from assistant.indexing import embed_text
+
+    cache = index.cache.setdefault("chunk_vectors", {})
+    vector = cache.get(hit.chunk_id)
+    if vector is None:
+        record = index.chunks[index.position[hit.chunk_id]]
+        vector = cache[hit.chunk_id] = embedder.embed_documents([embed_text(record)])[0]
+    return float(vector @ question_vector(index, question, embedder))
+
+
 def _doc_text(index: "Index", doc_id: str) -> str:
     """A whole document's normalized text (title and chunks), cached."""
     cache = index.cache.setdefault("doc_text", {})
@@ -262,5 +281,5 @@ def question_features(index: "Index", question: "Question", cands: list[Candidat
     else:
         row[10] = 1.0
     row[11] = x[best, 16]
-    row[12] = max((h.signals.get("usem3", 0.0) for h in [cc.hit for cc in cands[:1]]), default=0.0)
+    row[12] = chunk_cosine(index, question, cands[0].hit)
     return row
