@@ -228,6 +228,7 @@ def test_upload_is_answerable_at_once_and_xss_never_runs(page, tmp_path, ui_sett
     from assistant import auth
 
     auth.add_user(ui_settings, STAFF, PASSWORD)
+    page.reload()  # the sign-in form is shown to pages loaded once a staff account exists
     files = {"zorblat.md": NEW_DOC, "quokkaville.md": XSS_DOC, "empty.md": "   \n"}
     for name, body in files.items():
         (tmp_path / name).write_text(body, encoding="utf-8")
