@@ -54,11 +54,9 @@ def path(settings: Settings) -> Path:
 
 
 def _connect(settings: Settings) -> sqlite3.Connection:
-    file = path(settings)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(file, timeout=30)
-    connection.executescript(_SCHEMA)
-    return connection
+    from assistant.store import sqlite
+
+    return sqlite(path(settings), _SCHEMA)
 
 
 def _hasher():

@@ -317,3 +317,14 @@ def index_lock(settings: Settings) -> Iterator[None]:
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def sqlite(file: Path, schema: str):
+    """A connection to one of the index folder's own SQLite files (staff accounts, LINE conversations), its
+    tables created on first use."""
+    import sqlite3
+
+    file.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(file, timeout=30)
+    connection.executescript(schema)
+    return connection
