@@ -57,8 +57,9 @@ eval: install
 	$(BIN)/muang eval --set evals/gold.jsonl
 
 # Rebuild the answer-selection and answerability models (assistant/models/*.json) from ../shared's iapp-train
-# and XQuAD plus evals/gold.jsonl and evals/unanswerable.jsonl (fixed seed). About 30 min on 2 cores, most of
-# it retrieving for 4,000 questions; `fit` alone (from the committed evals/train/features.npz) takes seconds.
+# and XQuAD plus evals/gold.jsonl and evals/unanswerable.jsonl (fixed seed). About 8 min on 2 cores, plus 6 min
+# the first time to build the iapp and XQuAD indexes (index/bench-answers/, shared with `make bench-answers`);
+# `fit` alone (from the committed evals/train/features.npz) takes seconds.
 train: install
 	$(BIN)/python evals/train_answers.py all
 

