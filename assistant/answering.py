@@ -16,6 +16,8 @@ answer is rewritten fluently by the model from the same sources and checked sent
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -286,7 +288,26 @@ def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: fl
             break
         if normalize(cands[i].unit.text) not in {normalize(c.unit.text) for c in best}:
             best.append(cands[i])
-    return [(c.hit, c.unit.text.strip()) for c in best]
+    return [(c.hit, _with_antecedent(c, cands, best)) for c in best]
+
+
+# A sentence opening with one of these leans on the sentence before it ("He is also the oldest ...", or a Thai
+# clause cut off at "และ/แต่/โดย ..." where Thai text has no full stop): quoted alone it does not say who or what.
+_ANAPHOR = re.compile(r"(?i)^(?:he|she|it|they|this|these|those|his|her|its|their|such|but|and)\b|"
+                     r"^(?:เขา|เธอ|ท่าน|มัน|พวกเขา|ซึ่ง|และ|แต่|โดย|จึง|ทำให้)")
+
+
+def _with_antecedent(chosen: selection.Candidate, cands: list[selection.Candidate],
+                     best: list[selection.Candidate]) -> str:
+    """A chosen sentence, preceded by the sentence before it in its chunk when it opens with a pronoun."""
+    text = chosen.unit.text.strip()
+    if chosen.unit.kind != "sentence" or not _ANAPHOR.match(text):
+        return text
+    before = next((c for c in cands if c.hit.chunk_id == chosen.hit.chunk_id
+                   and c.unit.position == chosen.unit.position - 1), None)
+    if before is None or before in best or before.unit.kind != "sentence":
+        return text
+    return f"{before.unit.text.strip()} {text}"
 
 
 def _number_sources(cited: list[Hit], hits: list[Hit], k: int, quotes: dict[str, str]) -> list[Source]:

@@ -75,3 +75,18 @@ def test_an_owner_question_is_answered_right_or_not_confidently(capsys, corpus_i
     # score confidently would be the wrong answer stated as fact.
     result = ask(capsys, corpus_index, question)
     assert not result["confident"] or "ปตท" in result["answer"] or "PTT" in result["answer"], result["answer"]
+
+
+def test_a_sentence_opening_with_a_pronoun_is_quoted_with_the_one_before(capsys, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "club.md").write_text(
+        "# Weaving club of Ban Rai\n\nSomchai Jaidee founded the weaving club of Ban Rai in 1990 with twelve "
+        "neighbours. He is also the oldest member of the weaving club, at 81 years of age. The club meets on "
+        "Sundays in the temple hall.\n", encoding="utf-8")
+    index_dir = tmp_path / "ix"
+    assert main(["index", str(docs), "--index-dir", str(index_dir), "--json"]) == 0
+    capsys.readouterr()
+    result = ask(capsys, index_dir, "Who is the oldest member of the weaving club?")
+    assert result["confident"] and "81" in result["answer"]
+    assert "Somchai" in result["answer"], "'He is ...' alone does not say who"
