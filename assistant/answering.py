@@ -210,7 +210,7 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
     """An exact answer from the documents' structured front matter (cities catalog, criteria, the 7 Smarts),
     citing each document it comes from; None if the question is not one of those."""
     from assistant.catalog import cities_named, provinces_in
-    from assistant.catalog_answers import answer_from_catalog
+    from assistant.catalog_answers import answer_from_catalog, figure_answer
 
     lang = question.lang
     words = question.content
@@ -220,8 +220,11 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
     # "first-batch" is known when its parts are.
     unknown = {w for w in unknown if not ("-" in w and len(index.lexical.known(w.split("-"))) == len(w.split("-")))}
     if any(not (cities_named(index.catalog(), word) or provinces_in(word)) for word in unknown):
-        return None
-    found = answer_from_catalog(index.docs, index.catalog(), question)
+        # Only a dated figure may still answer: it requires every word of the question to be one a figure
+        # question uses ("How many certified cities are there now?" with "certified" in no document).
+        found = figure_answer(index.docs, index.catalog(), question)
+    else:
+        found = answer_from_catalog(index.docs, index.catalog(), question)
     if found is None:
         return None
     text, doc_ids = found

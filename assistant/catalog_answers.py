@@ -417,7 +417,7 @@ _FIGURE_WORDS = _APPROVAL_WORDS | frozenset(
     "ล่าสุด ตอนนี้ ปัจจุบัน ทั้งหมด จำนวน รวม คะแนน อันดับ ดัชนี ความสามารถ การแข่งขัน แข่งขัน ประเทศ ไทย แล้ว "
     "พื้นที่ แห่ง tscci score scores rank ranking index competitiveness latest now so far total number "
     "currently current recent thailand holding hold held have has had areas far there exist exists are were "
-    "many much date mark marks certified".split())
+    "many much date mark marks certified got get gotten awarded".split())
 
 
 def figure_answer(docs: dict[str, dict[str, Any]], cities: list[City], q: Question

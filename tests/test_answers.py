@@ -90,3 +90,20 @@ def test_a_sentence_opening_with_a_pronoun_is_quoted_with_the_one_before(capsys,
     result = ask(capsys, index_dir, "Who is the oldest member of the weaving club?")
     assert result["confident"] and "81" in result["answer"]
     assert "Somchai" in result["answer"], "'He is ...' alone does not say who"
+
+
+@pytest.mark.parametrize("question", ["How many certified smart cities are there now?",
+                                      "so far how many smart cities has thailand got"])
+def test_a_latest_total_asked_in_words_no_document_uses_is_still_the_dated_figure(capsys, corpus_index, question):
+    from assistant.catalog import figures, latest
+    from assistant.config import Settings
+    from assistant.retrieval import Index
+
+    newest = latest(figures(Index(Settings.load(index_dir=corpus_index)).docs, what="certified_cities_total"))
+    result = ask(capsys, corpus_index, question)
+    assert result["mode"] == "catalog" and str(newest[0].value) in result["answer"]
+
+
+def test_a_total_for_a_country_the_documents_do_not_cover_is_not_answered(capsys, corpus_index):
+    result = ask(capsys, corpus_index, "how many smart cities has vietnam got so far")
+    assert result["confident"] is False
