@@ -284,7 +284,8 @@ def _fuzzy_corrections(text: str, cities: list["City"]) -> dict[str, str]:
 
 def _inside_word(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] lies within one dictionary word ("พลังงา" of "พลังงาน" is not a misspelt
-    "พังงา"): a misspelling is not itself a word, so the segmenter cannot find it whole in its dictionary."""
+    "พังงา"), or ends well inside one ("เมืองน่า" of "เมืองน่าอยู่" is not a misspelt "เมืองน่าน"): a misspelling
+    is not itself a word, so the segmenter cannot find it whole in its dictionary."""
     from pythainlp.corpus import thai_words
 
     dictionary = thai_words()
@@ -294,7 +295,8 @@ def _inside_word(text: str, start: int, end: int) -> bool:
         if found < 0:
             continue
         position = found + len(word)
-        if found <= start and end <= position and word in dictionary:
+        if word in dictionary and (found <= start and end <= position or found < end < position
+                                   and len(word) > 2 and end - found < len(word) - 1):
             return True
     return False
 

@@ -258,6 +258,10 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
                 "selection": round(float(p.max()), 4) if len(p) else 0.0}
     # A question with no content word ("???", emoji) asks nothing the documents could answer.
     confident = bool(hits and question.content) and probability >= threshold
+    if confident and question.cities:
+        # A question about a named city is not answered from a sentence about another one (another city's
+        # TSCCI score for "ฉะเชิงเทราได้คะแนนเท่าไหร่"), however well it matches otherwise.
+        confident = _about(question, cands[int(np.argmax(p))])
     picked = pick_units(cands, p) if confident else []
     cited: list[Hit] = []
     parts: list[str] = []
@@ -277,6 +281,17 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
         nearest = "; ".join(f"[{s.n}] {s.title}" for s in sources)
         body = f"{text['none']} {text['nearest']}: {nearest}" if sources else text["none"]
     return Answer(question.raw, lang, body, confident, sources, hits, evidence)
+
+
+def _about(question: Question, cand: selection.Candidate) -> bool:
+    """Whether a unit is about one of the cities the question names: from that city's own document, or
+    naming it."""
+    slugs = {c.slug for c in question.cities}
+    if cand.hit.doc.get("city") in slugs:
+        return True
+    text = normalize(cand.unit.text)
+    return any(normalize(name) in text for c in question.cities
+               for name in (c.name_th, c.name_en, *c.aliases) if name)
 
 
 def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: float = SECOND_RATIO

@@ -45,6 +45,9 @@ def test_a_dictionary_word_is_not_a_misspelt_province(cities):
     # "พลังงาน" (energy) holds a one-edit neighbour of the province Phang Nga.
     question = analyze("เมืองไหนมีพลังงานอัจฉริยะ", cities)
     assert question.provinces == [] and question.smarts == ["energy"]
+    # "เมืองน่าอยู่" (liveable city) begins with a one-letter neighbour of "เมืองน่าน" (Nan).
+    question = analyze("หาดใหญ่ได้รางวัลเมืองน่าอยู่ใช่ไหม", cities)
+    assert question.cities == [] and question.corrections == {}
 
 
 def test_years_in_both_calendars_and_thai_digits(cities):
