@@ -144,15 +144,19 @@ _SMARTS_QUESTION = re.compile(
 
 
 def city_smarts(cities: list[City], question: str, lang: str) -> tuple[str, list[City]] | None:
-    """Which Smarts one named city's plan covers, or whether it covers the Smarts asked about; None when the
-    question is not that, names no single city, or the documents do not say (prose then answers)."""
+    """Which Smarts one named city's plan covers, or whether it covers the Smarts asked about, or that its
+    documents do not say (front matter `smarts: null`); None when the question is not that or names no single
+    city."""
     text = normalize(question)
     named = cities_named(cities, text)
-    if len(named) != 1 or not _SMARTS_QUESTION.search(text) or named[0].smarts is None:
+    if len(named) != 1 or not _SMARTS_QUESTION.search(text):
         return None
     if not _explained(question, _SMARTS_WORDS, _city_names(named[0]) + _SMART_SPELLINGS):
         return None
     city, th = named[0], lang == "th"
+    if city.smarts is None:  # unknown is said as unknown, never guessed from a nearby sentence
+        return (f"ไม่ปรากฏในเอกสารที่มีว่า{city.name(lang)}มีแผนพัฒนาด้านใดบ้างของ 7 Smarts [1]" if th else
+                f"The documents do not say which of the 7 Smarts {city.name(lang)} plans (not known) [1]."), [city]
     asked = [s for s, pattern in SMART_PATTERNS.items() if re.search(pattern, text)]
     names = [SMART_NAMES[s][0 if th else 1] for s in city.smarts]
     if len(city.smarts) == len(SMARTS):
