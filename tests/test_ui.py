@@ -247,6 +247,8 @@ def test_upload_is_answerable_at_once_and_xss_never_runs(page, tmp_path, ui_sett
     assert "417" in last_answer(page, "417")
     ask(page, "<img src=x onerror=\"window.__xss=5;alert('q')\"> What does the xylophone garden of Quokkaville have?")
     last_answer(page, "88")
+    # The panel may still show the previous answer's sources for a moment: wait for this answer's.
+    expect(page.locator("#sources")).to_contain_text("Quokkaville")
     sources = page.locator("#sources").inner_text()
     assert "<script>" in sources or "<img" in sources  # shown as text
     assert f"อัปโหลดโดย {STAFF}" in sources             # the sources panel says where the passage came from
