@@ -108,14 +108,3 @@ def test_a_total_for_a_country_the_documents_do_not_cover_is_not_answered(capsys
     result = ask(capsys, corpus_index, "how many smart cities has vietnam got so far")
     assert result["confident"] is False
 
-
-def test_smarts_the_documents_do_not_give_are_said_to_be_unknown(capsys, corpus_index):
-    from assistant.config import Settings
-    from assistant.retrieval import Index
-
-    unknown = [c for c in Index(Settings.load(index_dir=corpus_index)).catalog() if c.smarts is None]
-    assert unknown, "the fact sheet leaves some cities' Smarts unknown"
-    city = unknown[0]
-    result = ask(capsys, corpus_index, f"Which Smarts does {city.name_en} plan?")
-    assert result["mode"] == "catalog" and "not known" in result["answer"]
-    assert result["sources"][0]["city"] == city.slug
