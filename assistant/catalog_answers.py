@@ -412,7 +412,7 @@ _FIGURE_ASKS = {
     "tscci_score": re.compile(r"คะแนน|\bscore"),
     "tscci_rank": re.compile(r"อันดับ|\brank"),
 }
-_STANDING = re.compile(r"ทั้งหมด|รวม|สะสม|ถือ|มีอยู่|\btotal\b|\bhold|\bheld\b|\bin all\b|\bthere (are|were)\b")
+_STANDING = re.compile(r"ทั้งหมด|รวม|สะสม|ถือ|มีอยู่|^(?:ใน)?ปี \d{4} มี(?!การ)|\btotal\b|\bhold|\bheld\b|\bin all\b|\bthere (are|were)\b")
 _FIGURE_TOPIC = {"tscci_score": re.compile(r"tscci|ดัชนี|index|ความสามารถในการแข่งขัน|competitiv"),
                  "tscci_rank": re.compile(r"tscci|ดัชนี|index|ความสามารถในการแข่งขัน|competitiv|อันดับ|rank")}
 

@@ -108,3 +108,15 @@ def test_a_total_for_a_country_the_documents_do_not_cover_is_not_answered(capsys
     result = ask(capsys, corpus_index, "how many smart cities has vietnam got so far")
     assert result["confident"] is False
 
+
+
+def test_a_year_first_thai_count_is_that_years_dated_total(capsys, corpus_index):
+    from assistant.catalog import figures
+    from assistant.config import Settings
+    from assistant.retrieval import Index
+
+    totals = figures(Index(Settings.load(index_dir=corpus_index)).docs, what="certified_cities_total", lang="th")
+    that_year = {str(f.value) for f in totals if f.year == 2023}
+    assert that_year, "the corpus records a 2023 total"
+    result = ask(capsys, corpus_index, "ในปี 2023 มีเมืองอัจฉริยะกี่เมือง")
+    assert result["mode"] == "catalog" and any(v in result["answer"] for v in that_year)
