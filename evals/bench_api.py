@@ -17,7 +17,6 @@ import argparse
 import itertools
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,16 +29,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "evals"))
 
+from bench_lib import free_port, stop  # noqa: E402
 from fake_line import FakeLine, text_event  # noqa: E402
 
 SECRET = "bench-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def questions(path: Path) -> list[str]:
@@ -145,11 +140,7 @@ def main() -> int:
         if args.only in (None, "line"):
             results.append(run_phase("LINE /line/webhook", args.clients, args.duration, line_call))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         line.close()
     print(f"muang serve --workers {args.workers}; {args.clients} clients, {args.duration:g} s per phase; "
           f"load average before: {load} on {os.cpu_count()} cores")

@@ -193,6 +193,16 @@ def tree_rss_mb(pid: int) -> float:
 
 
 # -- a real Chroma server -------------------------------------------------------------------------------------
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate a server process, killed if it has not exited within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     import socket
 
@@ -237,12 +247,7 @@ class ChromaServer:
 
     def __exit__(self, *exc) -> None:
         if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop(self.process, timeout=10)
         shutil.rmtree(self.path, ignore_errors=True)
 
 

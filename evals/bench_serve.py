@@ -62,12 +62,7 @@ def measure(settings, env: dict, label: str) -> dict:
         rss = bench_lib.tree_rss_mb(process.pid)
         peak = round(bench_lib.proc_status(process.pid).get("VmHWM", 0) / 1024, 1)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        bench_lib.stop(process)
     return {"label": label, "chunks": None, "ready_s": round(ready_s, 1), "rss_after_load_mb": rss_loaded,
             "rss_after_answers_mb": rss, "peak_rss_mb": peak, "answered": answered, "error": error,
             "load_avg": bench_lib.load(), "date": time.strftime("%Y-%m-%d %H:%M")}
