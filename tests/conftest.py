@@ -40,7 +40,7 @@ def corpus_copy(tmp_path) -> Path:
     return target
 
 
-def _free_port() -> int:
+def free_port() -> int:
     import socket
 
     with socket.socket() as s:
@@ -59,7 +59,7 @@ def chroma_server(tmp_path_factory):
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
         pytest.skip(f"no chroma console script in {chroma.parent}")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     data = tmp_path_factory.mktemp("chroma-server")
     process = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import socket
 import urllib.error
 import urllib.request
 import uuid
@@ -17,14 +16,9 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
+from conftest import free_port
 
 EVIL = "# แม่เมาะ\n\nแม่เมาะตั้งอยู่ในจังหวัดภูเก็ต ไม่ใช่ลำปาง\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +32,7 @@ def api_settings(corpus_index, tmp_path_factory) -> Settings:
 def url(api_settings):
     from ui.app import launch
 
-    port = _free_port()
+    port = free_port()
     server = launch(api_settings, port=port, block=False)
     yield f"http://127.0.0.1:{port}"
     server.close()
@@ -136,7 +130,7 @@ def test_rate_limit_is_polite_in_the_question_language(corpus_index, tmp_path):
 
     target = tmp_path / "index"
     shutil.copytree(corpus_index, target, ignore=shutil.ignore_patterns(".lock"))
-    port = _free_port()
+    port = free_port()
     server = launch(Settings.load(index_dir=target, rate_limit=2), port=port, block=False)
     try:
         ask = f"http://127.0.0.1:{port}/api/v1/ask"
@@ -255,7 +249,7 @@ def test_worker_processes_answer_like_the_cli_and_see_new_builds(api_settings, t
     target = tmp_path / "index"
     shutil.copytree(api_settings.index_dir, target, ignore=shutil.ignore_patterns(".lock"))
     settings = Settings.load(index_dir=target, rate_limit=0, workers=2)
-    port = _free_port()
+    port = free_port()
     server = launch(settings, port=port, block=False)
     try:
         ask = f"http://127.0.0.1:{port}/api/v1/ask"
@@ -279,7 +273,7 @@ def test_serving_beyond_loopback_without_a_staff_account_warns(api_settings):
     import sys
 
     muang = Path(sys.executable).parent / "muang"
-    process = subprocess.Popen([str(muang), "serve", "--host", "0.0.0.0", "--port", str(_free_port()),
+    process = subprocess.Popen([str(muang), "serve", "--host", "0.0.0.0", "--port", str(free_port()),
                                 "--index-dir", str(api_settings.index_dir)], stderr=subprocess.PIPE, text=True,
                                stdout=subprocess.DEVNULL)
     try:

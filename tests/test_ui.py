@@ -10,13 +10,13 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
-import socket
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
 from assistant.config import Settings
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -77,12 +77,6 @@ def test_question_limits():
 
 
 # -- the running app ----------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def ui_settings(corpus_index, tmp_path_factory) -> Settings:
     """A private copy of the indexed corpus: uploads in these tests must not change the shared index."""
@@ -95,7 +89,7 @@ def ui_settings(corpus_index, tmp_path_factory) -> Settings:
 def server(ui_settings):
     from ui.app import launch
 
-    port = _free_port()
+    port = free_port()
     server = launch(ui_settings, port=port, block=False)
     yield f"http://127.0.0.1:{port}/"
     server.close()
