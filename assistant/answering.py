@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from assistant.chunking import normalize
 from assistant.config import MAX_QUESTION_CHARS
 from assistant.documents import strip_controls
 from assistant.errors import MuangError
+from assistant.questions import split_questions
 from assistant.retrieval import Filters, Hit, Index, search
 
 POOL = 20          # chunks retrieved per question (ranking, recall and the sources list come from these)
@@ -136,14 +137,31 @@ def build_chain(
 
     def extract(state: dict[str, Any]) -> Answer:
         filters = state.get("filters")
-        with guard:
-            question = analyze(state["standalone"], index.catalog())
+        k = state.get("k") or settings.top_k
+
+        def one(text: str) -> Answer:
+            question = analyze(text, index.catalog())
             if not (filters and filters.where()):
                 exact = from_catalog(index, question)
                 if exact is not None:
                     return exact
             hits = search(index, question.search_text, k=POOL, filters=filters)
-            return compose(index, question, hits, state.get("k") or settings.top_k)
+            return compose(index, question, hits, k)
+
+        # "ต้องทำยังไง สมัครออนไลน์ได้ไหม": each question of the message gets its own answer; a later one
+        # takes its subject from the one before, as a follow-up does.
+        # The message as one question stays the answer unless every part is answered confidently.
+        parts = split_questions(state["standalone"])
+        with guard:
+            whole = one(state["standalone"])
+            if len(parts) == 1:
+                return whole
+            from assistant.conversation import standalone_question
+
+            answers = [one(parts[0])]
+            for before, part in zip(parts, parts[1:]):
+                answers.append(one(standalone_question(index, part, [{"role": "user", "content": before}])))
+        return combined(state["standalone"], answers) if all(a.confident for a in answers) else whole
 
     def finish(state: dict[str, Any]) -> Answer:
         result = state["extracted"]
@@ -205,6 +223,29 @@ def generated(index: Index, extracted: Answer, k: int, on_text, guard) -> Answer
                   mode="llm", notice=llm.notice(lang, "removed", n=removed) if removed else None)
 
 
+def combined(question: str, answers: list[Answer]) -> Answer:
+    """One answer to a message that asked several questions: the answers in order, their sources numbered
+    once (a chunk two answers cite keeps one number)."""
+    sources: list[Source] = []
+    texts = []
+    for part in answers:
+        number = {}
+        for source in part.sources:
+            same = next((s for s in sources if s.chunk_id == source.chunk_id), None)
+            if same is None:
+                same = replace(source, n=len(sources) + 1)
+                sources.append(same)
+            elif source.quote and not same.quote:
+                same.quote = source.quote
+            number[source.n] = same.n
+        texts.append(re.sub(r"\[(\d+)\]", lambda m: f"[{number.get(int(m.group(1)), m.group(1))}]", part.answer))
+    first = answers[0]
+    modes = {a.mode for a in answers}
+    return Answer(question, first.language, " ".join(texts), any(a.confident for a in answers), sources,
+                  [h for a in answers for h in a.hits], first.evidence,
+                  mode=modes.pop() if len(modes) == 1 else "extractive")
+
+
 def from_catalog(index: Index, question: Question) -> Answer | None:
     """An exact answer from the documents' structured front matter (cities catalog, criteria, the 7 Smarts),
     citing each document it comes from; None if the question is not one of those."""
@@ -248,6 +289,7 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
     cands = selection.candidates(index, hits)
     x = selection.unit_features(index, question, cands)
     p = selection.load_model("selection").predict(x) if cands else np.zeros(0)
+    p = np.where(selection.about(question, cands), p, 0.0)
     row = selection.question_features(index, question, cands, x, p)
     answerable = selection.load_model("answerability")
     probability = float(answerable.predict(row[None, :])[0]) if cands else 0.0
@@ -256,11 +298,7 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
     evidence = {"answerable": round(probability, 4), "threshold": round(threshold, 4),
                 "selection": round(float(p.max()), 4) if len(p) else 0.0}
     # A question with no content word ("???", emoji) asks nothing the documents could answer.
-    confident = bool(hits and question.content) and probability >= threshold
-    if confident and question.cities:
-        # A question about a named city is not answered from a sentence about another one (another city's
-        # TSCCI score for "ฉะเชิงเทราได้คะแนนเท่าไหร่"), however well it matches otherwise.
-        confident = _about(question, cands[int(np.argmax(p))])
+    confident = bool(hits and question.content and len(p) and p.max() > 0) and probability >= threshold
     picked = pick_units(cands, p) if confident else []
     cited: list[Hit] = []
     parts: list[str] = []
@@ -280,17 +318,6 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
         nearest = "; ".join(f"[{s.n}] {s.title}" for s in sources)
         body = f"{text['none']} {text['nearest']}: {nearest}" if sources else text["none"]
     return Answer(question.raw, lang, body, confident, sources, hits, evidence)
-
-
-def _about(question: Question, cand: selection.Candidate) -> bool:
-    """Whether a unit is about one of the cities the question names: from that city's own document, or
-    naming it."""
-    slugs = {c.slug for c in question.cities}
-    if cand.hit.doc.get("city") in slugs:
-        return True
-    text = normalize(cand.unit.text)
-    return any(normalize(name) in text for c in question.cities
-               for name in (c.name_th, c.name_en, *c.aliases) if name)
 
 
 def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: float = SECOND_RATIO

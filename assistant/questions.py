@@ -115,3 +115,49 @@ def _place_names() -> tuple[str, ...]:
         names.update({row["name_th"], row["name_en"].lower()})
     names.update({"กรุงเทพ", "จังหวัด", "อำเภอ", "ตำบล", "province", "district"})
     return tuple(sorted(names))
+
+
+# Where a question ends inside a message that asks several ("ต้องทำยังไง สมัครออนไลน์ได้ไหม",
+# "Where is it? Who runs it?"): a Thai question word before a space, or a question mark.
+_THAI_QUESTION_END = re.compile(
+    r"(ยังไง|อย่างไร|ไหม|มั้ย|หรือไม่|หรือเปล่า|อะไร|อะไรบ้าง|ที่ไหน|ไหนบ้าง|เมื่อไร|เมื่อไหร่|เมื่อใด|ใคร|ใครบ้าง|"
+    r"เท่าไร|เท่าไหร่|รึเปล่า)\??$")
+
+
+def split_questions(message: str, most: int = 3) -> list[str]:
+    """The questions of a message that asks several, in order; [message] when it asks one. A part must ask
+    something of its own (a content word besides the question words), so "ภูเก็ตได้กี่ด้าน อะไรบ้าง" is one.
+
+    >>> split_questions("อยากสมัครต้องทำยังไง สมัครออนไลน์ได้ไหม")
+    ['อยากสมัครต้องทำยังไง', 'สมัครออนไลน์ได้ไหม']
+    >>> split_questions("Where is Mae Moh? Who runs it?"), split_questions("ภูเก็ตได้กี่ด้าน อะไรบ้าง")
+    (['Where is Mae Moh?', 'Who runs it?'], ['ภูเก็ตได้กี่ด้าน อะไรบ้าง'])
+    """
+    from assistant.lexical import content_tokens
+
+    pieces: list[str] = []
+    current: list[str] = []
+    for word in message.split():
+        current.append(word)
+        if word.endswith("?") or _THAI_QUESTION_END.search(word) and re.search(r"[\u0E00-\u0E7F]", word):
+            pieces.append(" ".join(current))
+            current = []
+    if current:
+        if pieces and not content_tokens(" ".join(current)):
+            pieces[-1] += " " + " ".join(current)  # a trailing "please" or "ครับ" belongs to the last question
+        else:
+            pieces.append(" ".join(current))
+    parts: list[str] = []
+    for piece in pieces:
+        if parts and not _asks_something(piece, content_tokens):
+            parts[-1] += " " + piece
+        else:
+            parts.append(piece)
+    if len(parts) > 1 and not _asks_something(parts[0], content_tokens):
+        parts[1] = f"{parts[0]} {parts[1]}"
+        parts.pop(0)
+    return parts if 1 < len(parts) <= most else [message]
+
+
+def _asks_something(text: str, content_tokens) -> bool:
+    return len(content_tokens(text)) >= 1 and len(text.strip()) >= 6

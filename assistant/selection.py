@@ -38,7 +38,7 @@ READ = 4  # top chunks whose units compete to be the answer
 UNIT_FEATURES = (
     "overlap_predicate", "overlap_all", "overlap_rel", "cosine", "cosine_rel", "rank", "position",
     "has_kind", "offers", "entity", "no_entity", "list_unit", "list_asked", "defines", "novel", "length",
-    "same_lang", "row", "overlap_relation", "bigrams",
+    "same_lang", "row", "overlap_relation", "bigrams", "overlap_before", "entity_before",
 )
 QUESTION_FEATURES = (
     "p_best", "p_gap", "p_second", "predicate_in_unit", "predicate_in_doc", "predicate_known",
@@ -198,6 +198,7 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     # Pairs inside a name say nothing the entity feature does not: the pairs that count relate it to the rest.
     in_name = {t for t in said if names and any(t in n for n in names)}
     pairs = [p for p in dict.fromkeys(zip(said, said[1:])) if not (p[0] in in_name and p[1] in in_name)]
+    at = {(c.hit.chunk_id, c.unit.position): i for i, c in enumerate(cands)}
     for i, c in enumerate(cands):
         tokens, every_token, vector = _unit_data(index, c)
         text = normalize(c.unit.text)
@@ -230,9 +231,30 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
             x[i, 18] = len(relation.intersection(every_token)) / len(relation)
         if same:
             x[i, 19] = bigram_share(pairs, every_token)
+        # Thai has no full stop: a unit is often a clause whose subject ends the unit before it. What the
+        # question asks, found in this unit and the one before, points at the clause that answers.
+        before = at.get((c.hit.chunk_id, c.unit.position - 1))
+        if before is not None and same:
+            window = tokens | _unit_data(index, cands[before])[0]
+            x[i, 20] = sum(w for t, w in weights_pred.items() if t in window) / total_pred if weights_pred else 0.0
+            x[i, 21] = 1.0 if names and any(n in normalize(cands[before].unit.text) for n in names) else 0.0
+        else:
+            x[i, 20], x[i, 21] = x[i, 0], x[i, 9]
     x[:, 2] = x[:, 0] - x[:, 0].max()
     x[:, 4] = x[:, 3] - x[:, 3].max()
     return x
+
+
+def about(question: "Question", cands: list[Candidate]) -> np.ndarray:
+    """Per candidate, whether it may answer a question that names cities: it is from one of their documents
+    or names one of them. Another city's TSCCI score does not answer "ฉะเชิงเทราได้คะแนนเท่าไหร่", however
+    well it matches otherwise. All true for a question naming no city."""
+    if not question.cities:
+        return np.ones(len(cands), dtype=bool)
+    slugs = {c.slug for c in question.cities}
+    names = [normalize(n) for c in question.cities for n in (c.name_th, c.name_en, *c.aliases) if n]
+    return np.array([cand.hit.doc.get("city") in slugs or any(n in normalize(cand.unit.text) for n in names)
+                     for cand in cands], dtype=bool)
 
 
 def chunk_cosine(index: "Index", question: "Question", hit: "Hit") -> float:

@@ -139,11 +139,13 @@ def extract(corpus_index: Path, train_dir: Path, limit: int | None = None) -> No
     for part in q_parts:
         model = probs[part["group"] % 2]
         p = model.predict(part["x"]) if len(part["cands"]) else np.zeros(0)
+        about = selection.about(part["question"], part["cands"])  # as answering.compose restricts them
+        p = np.where(about, p, 0.0)
         qrow = selection.question_features(part["index"], part["question"], part["cands"], part["x"], p)
         best_ok = bool(len(p)) and bool(part["y"][int(np.argmax(p))])
         q_rows.append(qrow)
         q_labels.append(best_ok)
-        q_any.append(bool(part["y"].any()))
+        q_any.append(bool((part["y"] & about).any()))
         q_weights.append(part["weight"])
         q_sets.append(f"{part['set']}:{part['run']}")
     np.savez_compressed(

@@ -120,3 +120,71 @@ def test_a_year_first_thai_count_is_that_years_dated_total(capsys, corpus_index)
     assert that_year, "the corpus records a 2023 total"
     result = ask(capsys, corpus_index, "ในปี 2023 มีเมืองอัจฉริยะกี่เมือง")
     assert result["mode"] == "catalog" and any(v in result["answer"] for v in that_year)
+
+
+def _figures(corpus_index, what, lang=None):
+    from assistant.catalog import figures
+    from assistant.config import Settings
+    from assistant.retrieval import Index
+
+    return figures(Index(Settings.load(index_dir=corpus_index)).docs, what=what, lang=lang)
+
+
+def test_renewals_in_a_year_are_that_years_renewal_figure(capsys, corpus_index):
+    renewed = _figures(corpus_index, "renewed_cities")
+    assert renewed, "the corpus records renewals"
+    year = renewed[-1].year
+    result = ask(capsys, corpus_index, f"How many smart cities got their mark renewed in {year}?")
+    assert result["mode"] == "catalog" and str(renewed[-1].value) in result["answer"]
+    thai = ask(capsys, corpus_index, f"เมืองอัจฉริยะที่ได้ต่ออายุตราในปี {year + 543} มีจำนวนเท่าไร")
+    assert thai["mode"] == "catalog" and str(renewed[-1].value) in thai["answer"]
+
+
+def test_a_rule_the_sources_state_differently_is_answered_with_every_value_and_the_disagreement(capsys, corpus_index):
+    values = {f.value for f in _figures(corpus_index, "min_smarts_required")}
+    assert len(values) > 1, "the corpus records sources that disagree on the minimum"
+    result = ask(capsys, corpus_index, "How many Smarts does a city need at least?")
+    assert result["mode"] == "catalog" and all(str(v) in result["answer"] for v in values)
+    assert "disagree" in result["answer"]
+    thai = ask(capsys, corpus_index, "ข้อเสนอเมืองอัจฉริยะต้องมีขั้นต่ำกี่ด้าน")
+    assert thai["mode"] == "catalog" and "ไม่ตรงกัน" in thai["answer"]
+
+
+def test_a_score_and_its_rounding_are_one_figure_not_a_disagreement(capsys, corpus_index):
+    scores = [f for f in _figures(corpus_index, "tscci_score", lang="en") if f.city == "chachoengsao"]
+    assert len({f.value for f in scores}) > 1, "the corpus states the score exactly and rounded"
+    precise = max(scores, key=lambda f: len(str(f.value)))
+    result = ask(capsys, corpus_index, "What TSCCI score did Chachoengsao get?")
+    assert result["mode"] == "catalog" and f"{precise.value}%" in result["answer"]
+    assert "disagree" not in result["answer"]
+
+
+def test_a_total_comes_with_the_provinces_counted_the_same_day(capsys, corpus_index):
+    provinces = {f.as_of: f.value for f in _figures(corpus_index, "certified_provinces_total")}
+    totals = [f for f in _figures(corpus_index, "certified_cities_total") if f.as_of in provinces]
+    assert totals, "the corpus records a total with its provinces"
+    f = totals[0]
+    result = ask(capsys, corpus_index, f"In total, how many areas held the smart city mark in {f.year}?")
+    assert result["mode"] == "catalog" and f"{f.value} in {provinces[f.as_of]} provinces" in result["answer"]
+
+
+def test_a_citys_batch_is_answered_from_its_front_matter_and_an_unknown_one_is_said_to_be_unknown(capsys, corpus_index):
+    from assistant.config import Settings
+    from assistant.retrieval import Index
+
+    cities = Index(Settings.load(index_dir=corpus_index)).catalog()
+    known = next(c for c in cities if c.batch and c.name_en)
+    unknown = next(c for c in cities if c.batch is None and c.name_en)
+    result = ask(capsys, corpus_index, f"Which batch was {known.name_en} in?")
+    assert result["mode"] == "catalog" and f"batch {known.batch}" in result["answer"]
+    result = ask(capsys, corpus_index, f"In which round was {unknown.name_en} approved?")
+    assert result["mode"] == "catalog" and "not known" in result["answer"]
+    assert result["sources"][0]["doc_id"] == unknown.doc_ids["en"]
+
+
+def test_a_message_asking_two_things_answers_both_with_one_numbering_of_sources(capsys, corpus_index):
+    result = ask(capsys, corpus_index, "Which province is Mae Moh Smart City in? Which Smarts does Phuket Smart City plan?")
+    assert result["confident"] and "Lampang" in result["answer"] and "Smart Governance" in result["answer"]
+    cited = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", result["answer"])}
+    assert cited <= {s["n"] for s in result["sources"]}
+    assert [s["n"] for s in result["sources"]] == list(range(1, len(result["sources"]) + 1))
