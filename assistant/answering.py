@@ -30,7 +30,7 @@ from assistant.chunking import normalize
 from assistant.config import MAX_QUESTION_CHARS
 from assistant.documents import strip_controls
 from assistant.errors import MuangError
-from assistant.questions import split_questions
+from assistant.questions import split_questions, states_unknown
 from assistant.retrieval import Filters, Hit, Index, search
 
 POOL = 20          # chunks retrieved per question (ranking, recall and the sources list come from these)
@@ -139,13 +139,14 @@ def build_chain(
         filters = state.get("filters")
         k = state.get("k") or settings.top_k
 
-        def one(text: str) -> Answer:
+        def one(text: str, context: str = "") -> Answer:
             question = analyze(text, index.catalog())
             if not (filters and filters.where()):
                 exact = from_catalog(index, question)
                 if exact is not None:
                     return exact
-            hits = search(index, question.search_text, k=POOL, filters=filters)
+            # a later question of a message ("... ใช่ไหม ได้เงินเท่าไหร่") is searched for with the one before
+            hits = search(index, f"{context} {question.search_text}".strip(), k=POOL, filters=filters)
             return compose(index, question, hits, k)
 
         # "ต้องทำยังไง สมัครออนไลน์ได้ไหม": each question of the message gets its own answer; a later one
@@ -160,7 +161,7 @@ def build_chain(
 
             answers = [one(parts[0])]
             for before, part in zip(parts, parts[1:]):
-                answers.append(one(standalone_question(index, part, [{"role": "user", "content": before}])))
+                answers.append(one(standalone_question(index, part, [{"role": "user", "content": before}]), before))
         return combined(state["standalone"], answers) if all(a.confident for a in answers) else whole
 
     def finish(state: dict[str, Any]) -> Answer:
@@ -275,7 +276,9 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
         sources.append(Source(n=n, doc_id=doc_id, title=doc.get("title", doc_id), lang=doc["lang"],
                               city=doc.get("city"), chunk_id=first["chunk_id"], score=1.0, url=doc.get("url", ""),
                               text=first["text"], ocr=bool(doc.get("ocr"))))
-    return Answer(question.raw, lang, text, True, sources, mode="catalog")
+    # "The documents do not say which of the 7 Smarts ... (not known)": exact, but not an answer
+    main = text.split("[1]")[0]
+    return Answer(question.raw, lang, text, not states_unknown(main), sources, mode="catalog")
 
 
 def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> Answer:
@@ -310,6 +313,9 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
         quotes.setdefault(hit.chunk_id, sentence)
         parts.append(f"{sentence} [{n}]")
     sources = _number_sources(cited, hits, k, quotes)
+    if picked and all(states_unknown(sentence) for _, sentence in picked):
+        # "วันที่...ไม่ปรากฏในแหล่งข้อมูลที่เรามี": the honest answer is quoted, but it does not answer the question
+        confident = False
     if parts:
         # Said once: the answer quotes a source written in the other language.
         body = " ".join(parts) + (f" {text['other_lang']}" if any(h.lang != lang for h in cited) else "")

@@ -91,7 +91,7 @@ def sentences(text: str, lang: str | None = None) -> list[str]:
         for line in text.splitlines():
             for piece in _cut(line.strip(), MAX_LINE_CHARS):
                 found = [p.strip() for p in sent_tokenize(piece, engine=DEFAULT_SENTENCE_ENGINE)]
-                parts.extend(_rejoin_fragments(_rejoin_abbreviations([p for p in found if p])))
+                parts.extend(_rejoin_fragments(_rejoin_brackets(_rejoin_abbreviations([p for p in found if p]))))
         return parts
     return [piece for line in _english_lines(text) for p in _EN_SENTENCE_END.split(line)
             for piece in _cut(p.strip(), MAX_LINE_CHARS)]
@@ -145,6 +145,16 @@ def _rejoin(parts: list[str], joins) -> list[str]:
 def _rejoin_fragments(parts: list[str]) -> list[str]:
     """crfcut cuts Thai at many spaces; a piece too short to stand alone joins its neighbour."""
     return _rejoin(parts, lambda prev, part: min(len(prev), len(part)) < MIN_SENTENCE_CHARS)
+
+
+def _rejoin_brackets(parts: list[str]) -> list[str]:
+    """crfcut cuts inside parentheses ("83.55% (กรุงเทพธุรกิจ | รายงานแถลง ...)"); a sentence does not end
+    before its bracket closes.
+
+    >>> _rejoin_brackets(["คะแนน 83.55% (กรุงเทพธุรกิจ", "แถลง 19 มิ.ย. 2567)", "ต่อไป"])
+    ['คะแนน 83.55% (กรุงเทพธุรกิจ แถลง 19 มิ.ย. 2567)', 'ต่อไป']
+    """
+    return _rejoin(parts, lambda prev, _: prev.count("(") > prev.count(")") and len(prev) < MAX_LINE_CHARS)
 
 
 def _rejoin_abbreviations(parts: list[str]) -> list[str]:

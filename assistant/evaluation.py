@@ -62,11 +62,26 @@ def contains_answer(answer: str, groups: list[list[str]]) -> bool:
     return all(any(normalize(alt) in text for alt in group) for group in groups)
 
 
+_UNKNOWN_ANSWERS = {"ไม่ปรากฏ", "ไม่ทราบ", "ไม่ได้ระบุ", "ไม่ระบุ", "not known", "unknown", "do not say", "does not say"}
+
+
+def expects_unknown(groups: list[list[str]]) -> bool:
+    """Whether a gold row's answer is that the documents do not know: a group of alternatives such as
+    ["ไม่ปรากฏ", "not known"]."""
+    from assistant.questions import states_unknown
+
+    return any(group and all(normalize(alt) in _UNKNOWN_ANSWERS or states_unknown(alt) for alt in group)
+               for group in groups)
+
+
 def score(rows: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str, Any]:
     """Metrics for gold rows and their results ({"docs": ranked doc ids, "answer": str, "confident": bool})."""
     def summarise(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
         scoped = [(r, o) for r, o in pairs if r.get("who") != "out" and r.get("gold_docs")]
         answerable = [(r, o) for r, o in pairs if r.get("who") != "out" and r.get("answer_contains")]
+        # A row whose right answer is "not known" is answered right by an unconfident answer saying so: it
+        # does not count as a false abstention.
+        known = [(r, o) for r, o in answerable if not expects_unknown(r["answer_contains"])]
         out = [(r, o) for r, o in pairs if r.get("who") == "out"]
 
         def share(values: list[float]) -> float | None:
@@ -86,7 +101,7 @@ def score(rows: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str
                 1.0 if contains_answer(o["answer"], r["answer_contains"]) else 0.0 for r, o in answerable
             ]),
             "abstain_rate_out": share([0.0 if o["confident"] else 1.0 for _, o in out]),
-            "confident_rate_in": share([1.0 if o["confident"] else 0.0 for _, o in answerable]),
+            "confident_rate_in": share([1.0 if o["confident"] else 0.0 for _, o in known]),
         }
 
     pairs = list(zip(rows, results))

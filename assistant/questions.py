@@ -117,6 +117,44 @@ def _place_names() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+# A yes/no question: "Is Hat Yai a depa smart city?", "ภูเก็ตได้ตราแล้วใช่ไหม". Its answer may be a "no".
+_POLAR = re.compile(r"^(is|are|was|were|does|do|did|can|could|has|have|had|will|would|should|must|may)\b|"
+                    r"(ใช่ไหม|ใช่มั้ย|ใช่หรือไม่|หรือไม่|หรือเปล่า|รึเปล่า|ไหม|มั้ย|หรือยัง|ใช่ป่าว)\s*\??$")
+# A sentence that says no: "is not the mark of depa", "ไม่ใช่ตราสัญลักษณ์", "does not make a city".
+_SAYS_NO = re.compile(r"\b(not|no|never|neither|nor|cannot)\b|n't\b|ไม่|มิได้|หาใช่")
+
+
+# A sentence saying the documents do not know: how corpus/ states a gap ("ไม่ปรากฏในแหล่งข้อมูลที่เรามี",
+# "The documents do not say which ...", "not known from our sources"); docs/corpus.md asks for these phrasings.
+_STATES_UNKNOWN = re.compile(
+    r"ไม่ปรากฏใน(?:แหล่งข้อมูล|เอกสาร)|ไม่พบแหล่งข้อมูล|(?:แหล่งข้อมูล|เอกสาร)\S*\s*(?:ของเรา|ที่เรามี|ที่มี)?\s*ไม่(?:ได้)?ระบุ|"
+    r"\bnot known from (?:our|the) sources?\b|\b(?:sources?|documents?) (?:do|does|did) not (?:say|name|give|state)\b|"
+    r"\bno source (?:we read|names|gives|says|states)\b|\bnot (?:named |stated )?in our sources\b|\(not known\)")
+
+
+def states_unknown(sentence: str) -> bool:
+    """Whether a sentence says the documents do not know something, rather than stating it.
+
+    >>> states_unknown("วันที่ภูเก็ตได้รับตราไม่ปรากฏในแหล่งข้อมูลที่เรามี"), states_unknown("Mae Moh is in Lampang.")
+    (True, False)
+    """
+    return bool(_STATES_UNKNOWN.search(normalize(sentence)))
+
+
+def is_polar(question: str) -> bool:
+    """Whether a question asks yes or no.
+
+    >>> is_polar("Is Hat Yai a smart city?"), is_polar("ภูเก็ตได้ตราแล้วใช่ไหม"), is_polar("Where is Hat Yai?")
+    (True, True, False)
+    """
+    return bool(_POLAR.search(normalize(question).strip()))
+
+
+def says_no(sentence: str) -> bool:
+    """Whether a sentence contains a negation (what a "no" to a yes/no question needs)."""
+    return bool(_SAYS_NO.search(normalize(sentence)))
+
+
 # Where a question ends inside a message that asks several ("ต้องทำยังไง สมัครออนไลน์ได้ไหม",
 # "Where is it? Who runs it?"): a Thai question word before a space, or a question mark.
 _THAI_QUESTION_END = re.compile(

@@ -26,7 +26,7 @@ import numpy as np
 from assistant.analysis import ASKING
 from assistant.chunking import normalize
 from assistant.lexical import content_tokens, tokenize
-from assistant.questions import asks_list, offers
+from assistant.questions import asks_list, is_polar, offers, says_no
 from assistant.units import Unit, units
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ READ = 4  # top chunks whose units compete to be the answer
 UNIT_FEATURES = (
     "overlap_predicate", "overlap_all", "overlap_rel", "cosine", "cosine_rel", "rank", "position",
     "has_kind", "offers", "entity", "no_entity", "list_unit", "list_asked", "defines", "novel", "length",
-    "same_lang", "row", "overlap_relation", "bigrams", "overlap_before", "entity_before",
+    "same_lang", "row", "overlap_relation", "bigrams", "overlap_before", "entity_before", "polar_no",
 )
 QUESTION_FEATURES = (
     "p_best", "p_gap", "p_second", "predicate_in_unit", "predicate_in_doc", "predicate_known",
@@ -199,6 +199,7 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     in_name = {t for t in said if names and any(t in n for n in names)}
     pairs = [p for p in dict.fromkeys(zip(said, said[1:])) if not (p[0] in in_name and p[1] in in_name)]
     at = {(c.hit.chunk_id, c.unit.position): i for i, c in enumerate(cands)}
+    polar = is_polar(question.text)
     for i, c in enumerate(cands):
         tokens, every_token, vector = _unit_data(index, c)
         text = normalize(c.unit.text)
@@ -240,6 +241,8 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
             x[i, 21] = 1.0 if names and any(n in normalize(cands[before].unit.text) for n in names) else 0.0
         else:
             x[i, 20], x[i, 21] = x[i, 0], x[i, 9]
+        # a yes/no question ("Is X a depa smart city because ...?") may be answered by a sentence saying no
+        x[i, 22] = 1.0 if polar and says_no(c.unit.text) else 0.0
     x[:, 2] = x[:, 0] - x[:, 0].max()
     x[:, 4] = x[:, 3] - x[:, 3].max()
     return x

@@ -178,7 +178,7 @@ def test_a_citys_batch_is_answered_from_its_front_matter_and_an_unknown_one_is_s
     result = ask(capsys, corpus_index, f"Which batch was {known.name_en} in?")
     assert result["mode"] == "catalog" and f"batch {known.batch}" in result["answer"]
     result = ask(capsys, corpus_index, f"In which round was {unknown.name_en} approved?")
-    assert result["mode"] == "catalog" and "not known" in result["answer"]
+    assert result["mode"] == "catalog" and "not known" in result["answer"] and not result["confident"]
     assert result["sources"][0]["doc_id"] == unknown.doc_ids["en"]
 
 
@@ -188,3 +188,32 @@ def test_a_message_asking_two_things_answers_both_with_one_numbering_of_sources(
     cited = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", result["answer"])}
     assert cited <= {s["n"] for s in result["sources"]}
     assert [s["n"] for s in result["sources"]] == list(range(1, len(result["sources"]) + 1))
+
+
+def test_a_quoted_sentence_saying_the_sources_do_not_know_is_quoted_but_not_confident(capsys, tmp_path):
+    from assistant.questions import states_unknown
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "contest.md").write_text(
+        "# Ban Rai weaving contest\n\nThe Ban Rai weaving contest is held every March in the temple hall. Twelve "
+        "villages sent weavers in 2024. The pass mark of the Ban Rai weaving contest is not known from our "
+        "sources.\n", encoding="utf-8")
+    index_dir = tmp_path / "ix"
+    assert main(["index", str(docs), "--index-dir", str(index_dir), "--json"]) == 0
+    capsys.readouterr()
+    result = ask(capsys, index_dir, "What pass mark does the Ban Rai weaving contest use?")
+    assert "pass mark" in result["answer"] and states_unknown(result["answer"])
+    assert result["confident"] is False, "the documents saying they do not know is not an answer"
+    assert result["sources"] and result["sources"][0]["doc_id"].startswith("contest")
+
+
+def test_evaluation_does_not_count_an_unknown_answer_as_a_false_abstention():
+    from assistant.evaluation import score
+
+    rows = [{"id": "a", "who": "staff", "gold_docs": ["d"], "answer_contains": [["ไม่ปรากฏ", "not known"]]},
+            {"id": "b", "who": "staff", "gold_docs": ["d"], "answer_contains": [["Lampang"]]}]
+    results = [{"docs": ["d"], "answer": "The date is not known from our sources. [1]", "confident": False},
+               {"docs": ["d"], "answer": "Mae Moh is in Lampang. [1]", "confident": True}]
+    report = score(rows, results)
+    assert report["answer_accuracy"] == 1.0 and report["confident_rate_in"] == 1.0

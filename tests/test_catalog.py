@@ -106,6 +106,7 @@ def test_a_city_whose_smarts_are_unknown_is_said_to_be_unknown_citing_its_docume
     result = json.loads(capsys.readouterr().out)
     assert "not known" in result["answer"] and "Phuket Silicon Valley" in result["answer"]
     assert result["sources"][0]["doc_id"].startswith("city-phuket-silicon-valley")  # not Phuket Smart City
+    assert result["confident"] is False, "saying the documents do not know is not an answer"
 
 
 @pytest.mark.parametrize("question, says, cites", [
