@@ -41,7 +41,7 @@ SMART_PATTERNS = {
     "governance": r"บริหารภาครัฐ|ธรรมาภิบาล|governance|public administration",
 }
 BATCH_PATTERNS = {
-    1: r"รุ่นแรก|ชุดแรก|(ชุด|รุ่น|ครั้ง)ที่\s*1\b|batch[\s-]*(1|one)\b|first[\s-]+batch|first five|5 เมือง(อัจฉริยะ)?แรก|1/2564",
+    1: r"รุ่นแรก|ชุดแรก|(ชุด|รุ่น|ครั้ง)ที่\s*1\b(?!\s*/)|batch[\s-]*(1|one)\b|first[\s-]+batch|first five|5 เมือง(อัจฉริยะ)?แรก|1/2564",
     2: r"(ชุด|รุ่น)ที่\s*2\b|batch[\s-]*(2|two)\b|second[\s-]+batch|2/2564",
     3: r"(ชุด|รุ่น)ที่\s*3\b|batch[\s-]*(3|three)\b|third[\s-]+batch|1/2565",
 }
@@ -61,6 +61,8 @@ _DEFINITION = [
     re.compile(r"^\s*who\s+(?:is|are)\s+(?:the\s+)?(.{2,60}?)\s*\??\s*$"),
 ]
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d|24\d\d|25\d\d)(?!\d)")
+# Any batch by number, also one the documents do not have ("ชุดที่ 4", "batch 6").
+_BATCH_NUMBER = re.compile(r"(?:ชุด|รุ่น)ที่\s*(\d+)\b(?!\s*/)|\bbatch[\s-]*(?:no\.?\s*)?(\d+)\b(?!\s*/)")
 _MEETING = re.compile(r"(?<!\d)(\d{1,2})\s*/\s*(25\d\d)(?!\d)")
 # Words that name the topic of the whole corpus, not what a question asks about it.
 GENERIC_WORDS = frozenset(
@@ -94,6 +96,7 @@ class Question:
     predicate: list[str] = field(default_factory=list)
     relation: list[str] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)  # other than Thailand: "ญี่ปุ่น", "south korea"
 
     @property
     def search_text(self) -> str:
@@ -101,11 +104,11 @@ class Question:
 
     @property
     def entity_names(self) -> list[str]:
-        """Every spelling of the cities and provinces the question names."""
+        """Every spelling of the cities, provinces and other countries the question names."""
         from assistant.catalog import province_spellings
 
         names = [n for c in self.cities for n in (c.name_th, c.name_en, c.slug.replace("-", " "), *c.aliases) if n]
-        return names + [s for p in self.provinces for s in province_spellings(p)]
+        return names + [s for p in self.provinces for s in province_spellings(p)] + self.countries
 
 
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
@@ -151,11 +154,12 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
         raw=raw, text=text, lang=lang, tokens=tokenize(corrected), content=content_tokens(corrected),
         corrected=corrected, cities=named, provinces=provinces, corrections=corrections,
         smarts=smarts, excluded_smarts=excluded,
-        batches=[b for b, p in BATCH_PATTERNS.items() if re.search(p, corrected)],
+        batches=sorted({b for b, p in BATCH_PATTERNS.items() if re.search(p, corrected)}
+                       | {int(m.group(1) or m.group(2)) for m in _BATCH_NUMBER.finditer(corrected)}),
         meetings=[f"{int(a)}/{b}" for a, b in _MEETING.findall(corrected)],
         years_ce=years_ce, years_be=years_be, kind=answer_type(corrected),
         negated=bool(_NEGATION.search(corrected)), latest=bool(_LATEST.search(corrected)),
-        defines=_defines(corrected), expansions=expansions,
+        defines=_defines(corrected), expansions=expansions, countries=countries_in(corrected),
     )
     question.predicate = _predicate(question)
     question.relation = _relation(question)
@@ -194,6 +198,52 @@ def _defines(text: str) -> str | None:
             if subject and not re.fullmatch(r"(it|this|that|they|นี่|นั่น|นี้|มัน)", subject):
                 return subject
     return None
+
+
+# Thailand itself is what every document is about; naming it says nothing.
+_HOME = {"ไทย", "ประเทศไทย", "thailand", "siam", "สยาม"}
+_COUNTRY_ALIASES = {"south korea": "korea (south)", "korea": "korea (south)", "north korea": "korea (north)",
+                    "uk": "britain (uk)", "united kingdom": "britain (uk)", "england": "britain (uk)",
+                    "usa": "united states", "america": "united states"}
+
+
+@lru_cache(maxsize=1)
+def _countries() -> tuple[frozenset[str], dict[str, str]]:
+    """(Thai country names, English spelling -> canonical English name), Thailand left out."""
+    import pytz
+    from pythainlp.corpus import countries
+
+    english = {}
+    for name in pytz.country_names.values():
+        name = name.lower()
+        english[name] = name
+        bare = re.sub(r"\s*\(.*\)", "", name).strip()  # "korea (south)" is also written "korea"
+        english.setdefault(bare, name)
+    for alias, name in _COUNTRY_ALIASES.items():
+        english[alias] = name
+    return frozenset(countries()) - _HOME, {k: v for k, v in english.items() if k not in _HOME and len(k) > 2}
+
+
+def countries_in(text: str) -> list[str]:
+    """The countries other than Thailand a question names, as written in it.
+
+    >>> countries_in("ญี่ปุ่นใช้เกณฑ์อะไรรับรองเมืองอัจฉริยะ"), countries_in("What is South Korea's smart city budget?")
+    (['ญี่ปุ่น'], ['south korea'])
+    >>> countries_in("ภูเก็ตอยู่จังหวัดไหน"), countries_in("Is Phuket in Thailand?")
+    ([], [])
+    """
+    thai, english = _countries()
+    lowered = text.lower()
+    found = []
+    tokens = tokenize(lowered)
+    for i, token in enumerate(tokens):  # whole Thai words: "ลาว" is not in "ลาวา"
+        for joined in (token, "".join(tokens[i:i + 2]), "".join(tokens[i:i + 3])):
+            if joined in thai and joined not in found:
+                found.append(joined)
+    for name in sorted(english, key=len, reverse=True):
+        if re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", lowered) and not any(name in f for f in found):
+            found.append(name)
+    return found
 
 
 def _predicate(question: Question) -> list[str]:

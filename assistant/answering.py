@@ -251,20 +251,22 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
     """An exact answer from the documents' structured front matter (cities catalog, criteria, the 7 Smarts),
     citing each document it comes from; None if the question is not one of those."""
     from assistant.catalog import cities_named, provinces_in
-    from assistant.catalog_answers import answer_from_catalog, figure_answer
+    from assistant.catalog_answers import answer_from_catalog, figure_answer, unknown_round
 
     lang = question.lang
     words = question.content
     # A word the documents never use (Singapore, a made-up town) means the question is not about them; a city
     # or province the catalog knows counts as used even when spelled otherwise ("กรุงเทพ" for กรุงเทพมหานคร).
-    unknown = set(words) - set(index.lexical.known(words))
+    unknown = {w for w in set(words) - set(index.lexical.known(words)) if any(ch.isalpha() for ch in w)}
     # "first-batch" is known when its parts are.
     unknown = {w for w in unknown if not ("-" in w and len(index.lexical.known(w.split("-"))) == len(w.split("-")))}
-    if any(not (cities_named(index.catalog(), word) or provinces_in(word)) for word in unknown):
+    # A batch or meeting no document records is said to be unknown, whatever else the question says.
+    found = unknown_round(index.docs, index.catalog(), question)
+    if found is None and any(not (cities_named(index.catalog(), word) or provinces_in(word)) for word in unknown):
         # Only a dated figure may still answer: it requires every word of the question to be one a figure
         # question uses ("How many certified cities are there now?" with "certified" in no document).
         found = figure_answer(index.docs, index.catalog(), question)
-    else:
+    elif found is None:
         found = answer_from_catalog(index.docs, index.catalog(), question)
     if found is None:
         return None
@@ -292,7 +294,7 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
     cands = selection.candidates(index, hits)
     x = selection.unit_features(index, question, cands)
     p = selection.load_model("selection").predict(x) if cands else np.zeros(0)
-    p = np.where(selection.about(question, cands), p, 0.0)
+    p = np.where(selection.about(question, cands, index), p, 0.0)
     row = selection.question_features(index, question, cands, x, p)
     answerable = selection.load_model("answerability")
     probability = float(answerable.predict(row[None, :])[0]) if cands else 0.0

@@ -367,6 +367,26 @@ def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], q: 
     return _compose(query, matched, unknown, approvals(docs), lang), _doc_ids(matched, lang)
 
 
+def unknown_round(docs: dict[str, dict[str, Any]], cities: list[City], q: Question
+                   ) -> tuple[str, list[str]] | None:
+    """A batch or meeting the question names that no document records ("ชุดที่ 4", "meeting 3/2564"): said to
+    be unknown, citing the document that lists the rounds, instead of answering for the rounds that exist."""
+    rounds = approvals(docs)
+    batches = {c.batch for c in cities if c.batch} | set(rounds)
+    meetings = {c.meeting for c in cities if c.meeting} | {str(r.get("meeting")) for r in rounds.values()}
+    missing = [f"ชุดที่ {b}" if q.lang == "th" else f"batch {b}" for b in q.batches if b not in batches]
+    missing += [(f"การประชุมครั้งที่ {m}" if q.lang == "th" else f"meeting {m}") for m in q.meetings
+                if m not in meetings and (m.split("/")[1] >= "2562")]  # a meeting number, not a date like 1/2550
+    if not missing or not rounds:
+        return None
+    listing = next((d for d, meta in sorted(docs.items()) if meta.get("batches") and meta.get("lang") == q.lang),
+                   None) or next(d for d, meta in sorted(docs.items()) if meta.get("batches"))
+    known = ", ".join(str(r.get("meeting")) for _, r in sorted(rounds.items()))
+    names = ", ".join(missing)
+    return (f"ไม่ปรากฏในเอกสารที่มีว่ามี{names} เอกสารบันทึกการพิจารณาครั้งที่ {known} [1]" if q.lang == "th" else
+            f"The documents do not say there was a {names}; they record the rounds {known} [1]."), [listing]
+
+
 def _doc_ids(cities: list[City], lang: str) -> list[str]:
     """Each city's document in the question's language, else its other one."""
     return [c.doc_ids.get(lang) or next(iter(c.doc_ids.values())) for c in cities]

@@ -248,16 +248,24 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     return x
 
 
-def about(question: "Question", cands: list[Candidate]) -> np.ndarray:
-    """Per candidate, whether it may answer a question that names cities: it is from one of their documents
-    or names one of them. Another city's TSCCI score does not answer "ฉะเชิงเทราได้คะแนนเท่าไหร่", however
-    well it matches otherwise. All true for a question naming no city."""
-    if not question.cities:
-        return np.ones(len(cands), dtype=bool)
-    slugs = {c.slug for c in question.cities}
-    names = [normalize(n) for c in question.cities for n in (c.name_th, c.name_en, *c.aliases) if n]
-    return np.array([cand.hit.doc.get("city") in slugs or any(n in normalize(cand.unit.text) for n in names)
-                     for cand in cands], dtype=bool)
+def about(question: "Question", cands: list[Candidate], index: "Index | None" = None) -> np.ndarray:
+    """Per candidate, whether it may answer the question at all.
+
+    A question naming cities is answered from one of their documents or a unit naming one of them: another
+    city's TSCCI score does not answer "ฉะเชิงเทราได้คะแนนเท่าไหร่", however well it matches otherwise. A
+    question naming another country ("ญี่ปุ่นใช้เกณฑ์อะไร") is answered only from a document that names it
+    (a document in the other language is not judged: the names differ). All true for a question naming neither."""
+    ok = np.ones(len(cands), dtype=bool)
+    if question.cities:
+        slugs = {c.slug for c in question.cities}
+        names = [normalize(n) for c in question.cities for n in (c.name_th, c.name_en, *c.aliases) if n]
+        ok &= np.array([cand.hit.doc.get("city") in slugs or any(n in normalize(cand.unit.text) for n in names)
+                        for cand in cands], dtype=bool)
+    if question.countries and index is not None:
+        ok &= np.array([cand.hit.lang != question.lang
+                        or any(c in _doc_text(index, cand.hit.doc_id) for c in question.countries)
+                        for cand in cands], dtype=bool)
+    return ok
 
 
 def chunk_cosine(index: "Index", question: "Question", hit: "Hit") -> float:

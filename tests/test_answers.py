@@ -217,3 +217,16 @@ def test_evaluation_does_not_count_an_unknown_answer_as_a_false_abstention():
                {"docs": ["d"], "answer": "Mae Moh is in Lampang. [1]", "confident": True}]
     report = score(rows, results)
     assert report["answer_accuracy"] == 1.0 and report["confident_rate_in"] == 1.0
+
+
+@pytest.mark.parametrize("question", ["ชุดที่ 9 มีเมืองไหนบ้าง", "Which areas did sub-committee meeting 5/2566 approve?"])
+def test_a_batch_or_meeting_no_document_records_is_said_to_be_unknown(capsys, corpus_index, question):
+    result = ask(capsys, corpus_index, question)
+    assert result["mode"] == "catalog" and result["confident"] is False
+    assert "1/2564" in result["answer"], "the answer names the rounds the documents do record"
+
+
+@pytest.mark.parametrize("question", ["เกาหลีใต้ใช้เกณฑ์อะไรรับรองเมืองอัจฉริยะ", "How does Japan pick its smart cities?"])
+def test_a_question_about_another_country_is_not_answered_from_thai_documents(capsys, corpus_index, question):
+    result = ask(capsys, corpus_index, question)
+    assert result["confident"] is False, result["answer"]
