@@ -77,16 +77,22 @@ def test_an_owner_question_is_answered_right_or_not_confidently(capsys, corpus_i
     assert not result["confident"] or "ปตท" in result["answer"] or "PTT" in result["answer"], result["answer"]
 
 
-def test_a_sentence_opening_with_a_pronoun_is_quoted_with_the_one_before(capsys, tmp_path):
+def index_one(capsys, tmp_path, name: str, text: str):
+    """An index of one Markdown document, built through the CLI."""
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "club.md").write_text(
-        "# Weaving club of Ban Rai\n\nSomchai Jaidee founded the weaving club of Ban Rai in 1990 with twelve "
-        "neighbours. He is also the oldest member of the weaving club, at 81 years of age. The club meets on "
-        "Sundays in the temple hall.\n", encoding="utf-8")
+    (docs / name).write_text(text, encoding="utf-8")
     index_dir = tmp_path / "ix"
     assert main(["index", str(docs), "--index-dir", str(index_dir), "--json"]) == 0
     capsys.readouterr()
+    return index_dir
+
+
+def test_a_sentence_opening_with_a_pronoun_is_quoted_with_the_one_before(capsys, tmp_path):
+    index_dir = index_one(capsys, tmp_path, "club.md",
+        "# Weaving club of Ban Rai\n\nSomchai Jaidee founded the weaving club of Ban Rai in 1990 with twelve "
+        "neighbours. He is also the oldest member of the weaving club, at 81 years of age. The club meets on "
+        "Sundays in the temple hall.\n")
     result = ask(capsys, index_dir, "Who is the oldest member of the weaving club?")
     assert result["confident"] and "81" in result["answer"]
     assert "Somchai" in result["answer"], "'He is ...' alone does not say who"
@@ -193,15 +199,10 @@ def test_a_message_asking_two_things_answers_both_with_one_numbering_of_sources(
 def test_a_quoted_sentence_saying_the_sources_do_not_know_is_quoted_but_not_confident(capsys, tmp_path):
     from assistant.questions import states_unknown
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "contest.md").write_text(
+    index_dir = index_one(capsys, tmp_path, "contest.md",
         "# Ban Rai weaving contest\n\nThe Ban Rai weaving contest is held every March in the temple hall. Twelve "
         "villages sent weavers in 2024. The pass mark of the Ban Rai weaving contest is not known from our "
-        "sources.\n", encoding="utf-8")
-    index_dir = tmp_path / "ix"
-    assert main(["index", str(docs), "--index-dir", str(index_dir), "--json"]) == 0
-    capsys.readouterr()
+        "sources.\n")
     result = ask(capsys, index_dir, "What pass mark does the Ban Rai weaving contest use?")
     assert "pass mark" in result["answer"] and states_unknown(result["answer"])
     assert result["confident"] is False, "the documents saying they do not know is not an answer"
