@@ -202,26 +202,21 @@ def _defines(text: str) -> str | None:
 
 # Thailand itself is what every document is about; naming it says nothing.
 _HOME = {"ไทย", "ประเทศไทย", "thailand", "siam", "สยาม"}
-_COUNTRY_ALIASES = {"south korea": "korea (south)", "korea": "korea (south)", "north korea": "korea (north)",
-                    "uk": "britain (uk)", "united kingdom": "britain (uk)", "england": "britain (uk)",
-                    "usa": "united states", "america": "united states"}
+_OTHER_SPELLINGS = ("south korea", "north korea", "korea", "united kingdom", "england", "usa", "america")
 
 
 @lru_cache(maxsize=1)
-def _countries() -> tuple[frozenset[str], dict[str, str]]:
-    """(Thai country names, English spelling -> canonical English name), Thailand left out."""
+def _countries() -> tuple[frozenset[str], re.Pattern]:
+    """Thai country names, and one pattern for the English ones (whole words), Thailand left out."""
     import pytz
     from pythainlp.corpus import countries
 
-    english = {}
+    english = set(_OTHER_SPELLINGS)
     for name in pytz.country_names.values():
-        name = name.lower()
-        english[name] = name
-        bare = re.sub(r"\s*\(.*\)", "", name).strip()  # "korea (south)" is also written "korea"
-        english.setdefault(bare, name)
-    for alias, name in _COUNTRY_ALIASES.items():
-        english[alias] = name
-    return frozenset(countries()) - _HOME, {k: v for k, v in english.items() if k not in _HOME and len(k) > 2}
+        english.add(name.lower())
+        english.add(re.sub(r"\s*\(.*\)", "", name.lower()).strip())  # "korea (south)" is also written "korea"
+    english = sorted((n for n in english - _HOME if len(n) > 2), key=len, reverse=True)
+    return frozenset(countries()) - _HOME, re.compile(rf"(?<![a-z])({'|'.join(map(re.escape, english))})(?![a-z])")
 
 
 def countries_in(text: str) -> list[str]:
@@ -234,15 +229,13 @@ def countries_in(text: str) -> list[str]:
     """
     thai, english = _countries()
     lowered = text.lower()
-    found = []
+    found: list[str] = []
     tokens = tokenize(lowered)
     for i, token in enumerate(tokens):  # whole Thai words: "ลาว" is not in "ลาวา"
         for joined in (token, "".join(tokens[i:i + 2]), "".join(tokens[i:i + 3])):
             if joined in thai and joined not in found:
                 found.append(joined)
-    for name in sorted(english, key=len, reverse=True):
-        if re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", lowered) and not any(name in f for f in found):
-            found.append(name)
+    found += [m.group(1) for m in english.finditer(lowered) if m.group(1) not in found]
     return found
 
 

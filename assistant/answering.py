@@ -149,9 +149,9 @@ def build_chain(
             hits = search(index, f"{context} {question.search_text}".strip(), k=POOL, filters=filters)
             return compose(index, question, hits, k)
 
-        # "ต้องทำยังไง สมัครออนไลน์ได้ไหม": each question of the message gets its own answer; a later one
-        # takes its subject from the one before, as a follow-up does.
-        # The message as one question stays the answer unless every part is answered confidently.
+        # "ต้องทำยังไง สมัครออนไลน์ได้ไหม": each question of the message gets its own answer (a later one takes
+        # its subject from the one before, as a follow-up does) when every part is answered confidently;
+        # otherwise the message is answered as one question.
         parts = split_questions(state["standalone"])
         with guard:
             whole = one(state["standalone"])
@@ -294,7 +294,7 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
     cands = selection.candidates(index, hits)
     x = selection.unit_features(index, question, cands)
     p = selection.load_model("selection").predict(x) if cands else np.zeros(0)
-    p = np.where(selection.about(question, cands, index), p, 0.0)
+    p = np.where(selection.about(index, question, cands), p, 0.0)
     row = selection.question_features(index, question, cands, x, p)
     answerable = selection.load_model("answerability")
     probability = float(answerable.predict(row[None, :])[0]) if cands else 0.0

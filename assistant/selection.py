@@ -248,7 +248,7 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     return x
 
 
-def about(question: "Question", cands: list[Candidate], index: "Index | None" = None) -> np.ndarray:
+def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
     """Per candidate, whether it may answer the question at all.
 
     A question naming cities is answered from one of their documents or a unit naming one of them: another
@@ -261,7 +261,7 @@ def about(question: "Question", cands: list[Candidate], index: "Index | None" = 
         names = [normalize(n) for c in question.cities for n in (c.name_th, c.name_en, *c.aliases) if n]
         ok &= np.array([cand.hit.doc.get("city") in slugs or any(n in normalize(cand.unit.text) for n in names)
                         for cand in cands], dtype=bool)
-    if question.countries and index is not None:
+    if question.countries:
         ok &= np.array([cand.hit.lang != question.lang
                         or any(c in _doc_text(index, cand.hit.doc_id) for c in question.countries)
                         for cand in cands], dtype=bool)

@@ -139,7 +139,7 @@ def extract(corpus_index: Path, train_dir: Path, limit: int | None = None) -> No
     for part in q_parts:
         model = probs[part["group"] % 2]
         p = model.predict(part["x"]) if len(part["cands"]) else np.zeros(0)
-        about = selection.about(part["question"], part["cands"], part["index"])  # as answering.compose does
+        about = selection.about(part["index"], part["question"], part["cands"])  # as answering.compose does
         p = np.where(about, p, 0.0)
         qrow = selection.question_features(part["index"], part["question"], part["cands"], part["x"], p)
         best_ok = bool(len(p)) and bool(part["y"][int(np.argmax(p))])
