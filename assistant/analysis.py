@@ -61,6 +61,8 @@ _DEFINITION = [
     re.compile(r"^\s*who\s+(?:is|are)\s+(?:the\s+)?(.{2,60}?)\s*\??\s*$"),
 ]
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d|24\d\d|25\d\d)(?!\d)")
+# The short Buddhist-era year citizens type: "ปี 67", "พ.ศ. 66" (2567, 2566).
+_SHORT_BE_YEAR = re.compile(r"(?:ปี|พ\.ศ\.)\s*([4-9]\d)(?![\d/.,:])")
 # Any batch by number, also one the documents do not have ("ชุดที่ 4", "batch 6").
 _BATCH_NUMBER = re.compile(r"(?:ชุด|รุ่น)ที่\s*(\d+)\b(?!\s*/)|\bbatch[\s-]*(?:no\.?\s*)?(\d+)\b(?!\s*/)")
 _MEETING = re.compile(r"(?<!\d)(\d{1,2})\s*/\s*(25\d\d)(?!\d)")
@@ -146,7 +148,7 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     named = cities_named(cities, corrected)
     provinces = provinces_in(corrected)
     smarts, excluded = _smarts(corrected)
-    years = [int(y) for y in _YEAR.findall(corrected)]
+    years = [int(y) for y in _YEAR.findall(corrected)] + [2500 + int(y) for y in _SHORT_BE_YEAR.findall(corrected)]
     years_be = sorted({y if y > 2400 else y + BE_OFFSET for y in years})
     years_ce = sorted({y - BE_OFFSET if y > 2400 else y for y in years})
     expansions = [str(y) for y in years_be + years_ce if str(y) not in corrected]

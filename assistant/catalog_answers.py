@@ -350,9 +350,13 @@ def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], q: 
              or smarts_list(docs, cities, question, lang))
     if exact or not cities:
         return exact
+    # "นครสวรรค์เมืองอัจฉริยะมีด้านไหนบ้าง" names a city whose name holds a province: its Smarts, not a province list
+    smarts = city_smarts(cities, question, lang)
+    if smarts:
+        return smarts[0], _doc_ids(smarts[1], lang)
     query = parse(q, cities)
     if query is None:
-        found = (city_smarts(cities, question, lang) or city_batch(cities, question, lang)
+        found = (city_batch(cities, question, lang)
                  or city_approval(cities, question, lang) or province_with_most(docs, cities, question, lang))
         return (found[0], _doc_ids(found[1], lang)) if found else None
     scope = [c for c in cities if c.batch in query.batches] if query.batches else cities

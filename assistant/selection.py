@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,11 +40,12 @@ UNIT_FEATURES = (
     "overlap_predicate", "overlap_all", "overlap_rel", "cosine", "cosine_rel", "rank", "position",
     "has_kind", "offers", "entity", "no_entity", "list_unit", "list_asked", "defines", "novel", "length",
     "same_lang", "row", "overlap_relation", "bigrams", "overlap_before", "entity_before", "polar_no",
+    "year_match",
 )
 QUESTION_FEATURES = (
     "p_best", "p_gap", "p_second", "predicate_in_unit", "predicate_in_doc", "predicate_known",
     "no_predicate", "cosine", "offers", "has_kind", "entity_in_doc", "same_lang", "chunk_cosine",
-    "e5_top", "score_gap", "relation_in_unit", "bigrams_in_unit",
+    "e5_top", "score_gap", "relation_in_unit", "bigrams_in_unit", "year_in_unit",
 )
 _DEFINING = ("คือ", "หมายถึง", "เป็น", "ย่อมาจาก", " is ", " are ", " was ", " stands for", " means", "(", "refers to")
 
@@ -200,6 +202,9 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     pairs = [p for p in dict.fromkeys(zip(said, said[1:])) if not (p[0] in in_name and p[1] in in_name)]
     at = {(c.hit.chunk_id, c.unit.position): i for i, c in enumerate(cands)}
     polar = is_polar(question.text)
+    # "สามย่านปี 2567 ได้กี่คะแนน": a unit naming only other years answers another year's question
+    asked_years = {str(y) for y in question.years_ce + question.years_be}
+    any_year = re.compile(r"(?<!\d)(?:19|20|24|25)\d\d(?!\d)")
     for i, c in enumerate(cands):
         tokens, every_token, vector = _unit_data(index, c)
         text = normalize(c.unit.text)
@@ -243,6 +248,9 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
             x[i, 20], x[i, 21] = x[i, 0], x[i, 9]
         # a yes/no question ("Is X a depa smart city because ...?") may be answered by a sentence saying no
         x[i, 22] = 1.0 if polar and says_no(c.unit.text) else 0.0
+        if asked_years:
+            said_years = set(any_year.findall(text))
+            x[i, 23] = 1.0 if said_years & asked_years else -1.0 if said_years else 0.0
     x[:, 2] = x[:, 0] - x[:, 0].max()
     x[:, 4] = x[:, 3] - x[:, 3].max()
     return x
@@ -354,4 +362,5 @@ def question_features(index: "Index", question: "Question", cands: list[Candidat
     row[14] = top.score - second.score if second is not None else 1.0
     row[15] = x[best, 18]
     row[16] = x[best, 19]
+    row[17] = x[best, 23]
     return row

@@ -54,6 +54,15 @@ def test_years_in_both_calendars_and_thai_digits(cities):
     assert analyze("เมืองที่ได้รับในปี ๒๕๖๕", cities).years_ce == [2022]
     question = analyze("Which cities were approved in 2021?", cities)
     assert question.years_be == [2564] and "2564" in question.search_text
+    # the short Buddhist-era year citizens type; a meeting number is not a year
+    assert analyze("ภูเก็ตได้คะแนนปี 66 เท่าไหร่", cities).years_ce == [2023]
+    assert analyze("ประชุมครั้งที่ 2/2564 มีกี่เมือง", cities).years_be == [2564]
+
+
+def test_countries_other_than_thailand_are_entities(cities):
+    question = analyze("ญี่ปุ่นมีเมืองอัจฉริยะกี่เมือง", cities)
+    assert question.countries == ["ญี่ปุ่น"] and "ญี่ปุ่น" in question.entity_names
+    assert analyze("How many smart cities does Thailand have?", cities).countries == []
 
 
 def test_negation_excludes_the_smarts_after_it(cities):

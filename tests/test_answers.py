@@ -231,3 +231,17 @@ def test_a_batch_or_meeting_no_document_records_is_said_to_be_unknown(capsys, co
 def test_a_question_about_another_country_is_not_answered_from_thai_documents(capsys, corpus_index, question):
     result = ask(capsys, corpus_index, question)
     assert result["confident"] is False, result["answer"]
+
+
+def test_a_score_asked_for_a_year_without_one_is_not_another_years_score(capsys, corpus_index):
+    scores = [f for f in _figures(corpus_index, "tscci_score") if f.city == "chachoengsao"]
+    years = {f.year for f in scores}
+    assert years and 2024 not in years, "the corpus has no 2024 score for Chachoengsao"
+    result = ask(capsys, corpus_index, "คะแนน TSCCI ของฉะเชิงเทราในปี 67 คือเท่าไหร่")
+    assert not result["confident"] or not any(str(f.value) in result["answer"] for f in scores), result["answer"]
+
+
+def test_the_smarts_of_a_city_named_after_its_province_come_from_the_city(capsys, corpus_index):
+    result = ask(capsys, corpus_index, "นครสวรรค์เมืองอัจฉริยะทำแผนไว้กี่ด้าน")
+    assert result["mode"] == "catalog" and result["sources"][0]["doc_id"] == "city-nakhon-sawan-th"
+    assert "ไม่ปรากฏ" in result["answer"] and result["confident"] is False
