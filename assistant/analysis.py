@@ -60,7 +60,8 @@ _DEFINITION = [
     re.compile(r"^\s*(?:define|explain)\s+(?:an?\s+|the\s+)?(.{2,60}?)\s*\??\s*$"),
     re.compile(r"^\s*who\s+(?:is|are)\s+(?:the\s+)?(.{2,60}?)\s*\??\s*$"),
 ]
-_YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d|24\d\d|25\d\d)(?!\d)")
+# A year in either calendar (CE 19xx/20xx, BE 24xx/25xx); selection also reads it in answer units.
+YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d|24\d\d|25\d\d)(?!\d)")
 # The short Buddhist-era year citizens type: "ปี 67", "พ.ศ. 66" (2567, 2566).
 _SHORT_BE_YEAR = re.compile(r"(?:ปี|พ\.ศ\.)\s*([4-9]\d)(?![\d/.,:])")
 # Any batch by number, also one the documents do not have ("ชุดที่ 4", "batch 6").
@@ -148,12 +149,13 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     named = cities_named(cities, corrected)
     provinces = provinces_in(corrected)
     smarts, excluded = _smarts(corrected)
-    years = [int(y) for y in _YEAR.findall(corrected)] + [2500 + int(y) for y in _SHORT_BE_YEAR.findall(corrected)]
+    years = [int(y) for y in YEAR.findall(corrected)] + [2500 + int(y) for y in _SHORT_BE_YEAR.findall(corrected)]
     years_be = sorted({y if y > 2400 else y + BE_OFFSET for y in years})
     years_ce = sorted({y - BE_OFFSET if y > 2400 else y for y in years})
     expansions = [str(y) for y in years_be + years_ce if str(y) not in corrected]
+    tokens = tokenize(corrected)
     question = Question(
-        raw=raw, text=text, lang=lang, tokens=tokenize(corrected), content=content_tokens(corrected),
+        raw=raw, text=text, lang=lang, tokens=tokens, content=content_tokens(corrected),
         corrected=corrected, cities=named, provinces=provinces, corrections=corrections,
         smarts=smarts, excluded_smarts=excluded,
         batches=sorted({b for b, p in BATCH_PATTERNS.items() if re.search(p, corrected)}
@@ -161,7 +163,7 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
         meetings=[f"{int(a)}/{b}" for a, b in _MEETING.findall(corrected)],
         years_ce=years_ce, years_be=years_be, kind=answer_type(corrected),
         negated=bool(_NEGATION.search(corrected)), latest=bool(_LATEST.search(corrected)),
-        defines=_defines(corrected), expansions=expansions, countries=countries_in(corrected),
+        defines=_defines(corrected), expansions=expansions, countries=countries_in(corrected, tokens),
     )
     question.predicate = _predicate(question)
     question.relation = _relation(question)
@@ -221,8 +223,9 @@ def _countries() -> tuple[frozenset[str], re.Pattern]:
     return frozenset(countries()) - _HOME, re.compile(rf"(?<![a-z])({'|'.join(map(re.escape, english))})(?![a-z])")
 
 
-def countries_in(text: str) -> list[str]:
-    """The countries other than Thailand a question names, as written in it.
+def countries_in(text: str, tokens: list[str] | None = None) -> list[str]:
+    """The countries other than Thailand a question names, as written in it (`tokens`: the text's words, when
+    the caller has them).
 
     >>> countries_in("ญี่ปุ่นใช้เกณฑ์อะไรรับรองเมืองอัจฉริยะ"), countries_in("What is South Korea's smart city budget?")
     (['ญี่ปุ่น'], ['south korea'])
@@ -232,7 +235,7 @@ def countries_in(text: str) -> list[str]:
     thai, english = _countries()
     lowered = text.lower()
     found: list[str] = []
-    tokens = tokenize(lowered)
+    tokens = [t.lower() for t in tokens] if tokens is not None else tokenize(lowered)
     for i, token in enumerate(tokens):  # whole Thai words: "ลาว" is not in "ลาวา"
         for joined in (token, "".join(tokens[i:i + 2]), "".join(tokens[i:i + 3])):
             if joined in thai and joined not in found:

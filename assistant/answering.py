@@ -154,15 +154,18 @@ def build_chain(
         # otherwise the message is answered as one question.
         parts = split_questions(state["standalone"])
         with guard:
-            whole = one(state["standalone"])
-            if len(parts) == 1:
-                return whole
-            from assistant.conversation import standalone_question
+            if len(parts) > 1:
+                from assistant.conversation import standalone_question
 
-            answers = [one(parts[0])]
-            for before, part in zip(parts, parts[1:]):
-                answers.append(one(standalone_question(index, part, [{"role": "user", "content": before}]), before))
-        return combined(state["standalone"], answers) if all(a.confident for a in answers) else whole
+                answers = [one(parts[0])]
+                for before, part in zip(parts, parts[1:]):
+                    if not answers[-1].confident:
+                        break  # the message will be answered whole: the later parts are not needed
+                    answers.append(one(standalone_question(index, part, [{"role": "user", "content": before}]),
+                                       before))
+                if len(answers) == len(parts) and answers[-1].confident:
+                    return combined(state["standalone"], answers)
+            return one(state["standalone"])
 
     def finish(state: dict[str, Any]) -> Answer:
         result = state["extracted"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.analysis import ASKING
+from assistant.analysis import ASKING, YEAR
 from assistant.chunking import normalize
 from assistant.lexical import content_tokens, tokenize
 from assistant.questions import asks_list, is_polar, offers, says_no
@@ -204,7 +203,6 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     polar = is_polar(question.text)
     # "สามย่านปี 2567 ได้กี่คะแนน": a unit naming only other years answers another year's question
     asked_years = {str(y) for y in question.years_ce + question.years_be}
-    any_year = re.compile(r"(?<!\d)(?:19|20|24|25)\d\d(?!\d)")
     for i, c in enumerate(cands):
         tokens, every_token, vector = _unit_data(index, c)
         text = normalize(c.unit.text)
@@ -249,7 +247,7 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
         # a yes/no question ("Is X a depa smart city because ...?") may be answered by a sentence saying no
         x[i, 22] = 1.0 if polar and says_no(c.unit.text) else 0.0
         if asked_years:
-            said_years = set(any_year.findall(text))
+            said_years = set(YEAR.findall(text))
             x[i, 23] = 1.0 if said_years & asked_years else -1.0 if said_years else 0.0
     x[:, 2] = x[:, 0] - x[:, 0].max()
     x[:, 4] = x[:, 3] - x[:, 3].max()
