@@ -45,11 +45,16 @@ BATCH_PATTERNS = {
     2: r"(ชุด|รุ่น)ที่\s*2\b|batch[\s-]*(2|two)\b|second[\s-]+batch|2/2564",
     3: r"(ชุด|รุ่น)ที่\s*3\b|batch[\s-]*(3|three)\b|third[\s-]+batch|1/2565",
 }
-# A negation cue: the Smarts (or other names) after it are excluded, those before it wanted.
+# A negation cue: the names it applies to are excluded ("but not Smart Mobility", "นอกจากภูเก็ต", "not in
+# Bangkok"); `_negated` decides which names those are.
 _NEGATION = re.compile(
-    r"\bbut not\b|\bnot\b|\bwithout\b|\bexcept\b|\bexcluding\b|\bno smart\b|\bdon'?t\b|\bdoesn'?t\b|\black\b|"
-    r"ไม่มี|ไม่ได้|ไม่รวม|ไม่ใช่|ยกเว้น|นอกจาก|แต่ไม่|ขาด|ไม่ครอบคลุม"
+    r"\bbut not\b|\bnot\b|\bwithout\b|\bexcept(?: for)?\b|\bexcluding\b|\bno\b|\bdon'?t\b|\bdoesn'?t\b|"
+    r"\bdidn'?t\b|\blacks?\b|\bother than\b|\bbesides\b|\b(?:apart|aside) from\b|\boutside(?: of)?\b|"
+    r"แต่ไม่|(?<!หรือ)ไม่(?:ได้|มี|รวม|ใช่|ครอบคลุม)?|ยกเว้น|นอกจาก|นอกเหนือจาก|นอก|ขาด"
 )
+# What may join negated names: "not Smart Mobility, Smart People or Smart Living".
+_JOINED = re.compile(r"(?:[\s,/]|\band\b|\bor\b|\bnor\b|และ|หรือ|กับ|ด้าน|ชุดที่)*")
+NEGATION_REACH = 3  # words between a cue and the first name it negates ("do not cover", "ไม่ได้อยู่ในจังหวัด")
 _LATEST = re.compile(
     r"ล่าสุด|ตอนนี้|ปัจจุบัน|ถึงตอนนี้|ถึงปัจจุบัน|จนถึงวันนี้|ทั้งหมดกี่|ตอนนี้มี|"
     r"\blatest\b|\bso far\b|\bto date\b|\bcurrent(ly)?\b|\bnow\b|\bmost recent\b|\bup to now\b|\bas of today\b"
@@ -87,7 +92,10 @@ class Question:
     provinces: list[str] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)   # misspelled surface -> catalog spelling
     smarts: list[str] = field(default_factory=list)
-    excluded_smarts: list[str] = field(default_factory=list)
+    excluded_smarts: list[str] = field(default_factory=list)   # negated names: "but not Smart Mobility",
+    excluded_cities: list["City"] = field(default_factory=list)  # "นอกจากภูเก็ต", "not in Bangkok",
+    excluded_provinces: list[str] = field(default_factory=list)  # "not in batch 1"
+    excluded_batches: list[int] = field(default_factory=list)
     batches: list[int] = field(default_factory=list)
     meetings: list[str] = field(default_factory=list)
     years_ce: list[int] = field(default_factory=list)
@@ -137,7 +145,7 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     >>> q.years_be, q.excluded_smarts, q.kind, q.lang
     ([2565], ['mobility'], 'number:cit', 'en')
     """
-    from assistant.catalog import cities_named, provinces_in
+    from assistant.catalog import cities_named, city_keys, province_spellings, provinces_in
 
     cities = cities or []
     text = clean(raw)
@@ -146,9 +154,16 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     corrected = text
     for wrong, right in corrections.items():
         corrected = corrected.replace(wrong, right)
-    named = cities_named(cities, corrected)
-    provinces = provinces_in(corrected)
-    smarts, excluded = _smarts(corrected)
+    affirmed, negated = _negated(corrected, cities)
+    named = cities_named(cities, affirmed)
+    provinces = provinces_in(affirmed)
+    smarts = _smarts(affirmed)
+    excluded_cities = [c for c in cities_named(cities, negated) if c not in named]
+    # "นอกจากภูเก็ต" excludes the city called Phuket; "not in Phuket province", the province
+    excluded_provinces = [p for p in provinces_in(negated) if p not in provinces and (
+        _as_province(corrected, p)
+        or not any(k in province_spellings(p) for c in excluded_cities for k in city_keys(c)))]
+    excluded_cities = [c for c in excluded_cities if c.province_th not in excluded_provinces]
     years = [int(y) for y in YEAR.findall(corrected)] + [2500 + int(y) for y in _SHORT_BE_YEAR.findall(corrected)]
     years_be = sorted({y if y > 2400 else y + BE_OFFSET for y in years})
     years_ce = sorted({y - BE_OFFSET if y > 2400 else y for y in years})
@@ -157,9 +172,9 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     question = Question(
         raw=raw, text=text, lang=lang, tokens=tokens, content=content_tokens(corrected),
         corrected=corrected, cities=named, provinces=provinces, corrections=corrections,
-        smarts=smarts, excluded_smarts=excluded,
-        batches=sorted({b for b, p in BATCH_PATTERNS.items() if re.search(p, corrected)}
-                       | {int(m.group(1) or m.group(2)) for m in _BATCH_NUMBER.finditer(corrected)}),
+        smarts=smarts, excluded_smarts=[s for s in _smarts(negated) if s not in smarts],
+        batches=_batches(affirmed), excluded_cities=excluded_cities, excluded_provinces=excluded_provinces,
+        excluded_batches=[b for b in _batches(negated) if b not in _batches(affirmed)],
         meetings=[f"{int(a)}/{b}" for a, b in _MEETING.findall(corrected)],
         years_ce=years_ce, years_be=years_be, kind=answer_type(corrected),
         negated=bool(_NEGATION.search(corrected)), latest=bool(_LATEST.search(corrected)),
@@ -183,14 +198,75 @@ def respell(raw: str, cities: list["City"]) -> str:
     return raw
 
 
-def _smarts(text: str) -> tuple[list[str], list[str]]:
-    """(wanted, excluded) Smarts: a Smart named after a negation cue is excluded."""
-    cue = _NEGATION.search(text)
-    wanted, excluded = [], []
-    for slug, pattern in SMART_PATTERNS.items():
-        for match in re.finditer(pattern, text):
-            (excluded if cue and match.start() >= cue.start() else wanted).append(slug)
-    return list(dict.fromkeys(wanted)), [s for s in dict.fromkeys(excluded) if s not in wanted]
+def _smarts(text: str) -> list[str]:
+    return [slug for slug, pattern in SMART_PATTERNS.items() if re.search(pattern, text)]
+
+
+def _batches(text: str) -> list[int]:
+    return sorted({b for b, p in BATCH_PATTERNS.items() if re.search(p, text)}
+                  | {int(m.group(1) or m.group(2)) for m in _BATCH_NUMBER.finditer(text)})
+
+
+def is_negation(word: str) -> bool:
+    """Whether a word is a negation cue ("lack", "without", "นอกจาก"): it says how, not what, a question asks.
+
+    >>> is_negation("lack"), is_negation("ยกเว้น"), is_negation("phuket")
+    (True, True, False)
+    """
+    return bool(_NEGATION.fullmatch(normalize(word)))
+
+
+def _as_province(text: str, province: str) -> bool:
+    """Whether a text names a province as a province ("จังหวัดภูเก็ต", "Phuket province", "in Bangkok")."""
+    from assistant.catalog import province_spellings
+
+    return any(re.search(rf"(?:จังหวัด|จ\.)\s*{re.escape(s)}|{re.escape(s)}\s+province|\bin\s+{re.escape(s)}", text)
+               for s in province_spellings(province))
+
+
+def _negated(text: str, cities: list["City"]) -> tuple[str, str]:
+    """(the text without the names a negation cue applies to, those names): a cue negates the first name
+    (city, province, Smart or batch) within NEGATION_REACH words after it and the names joined to that one by
+    "and", "or" or commas. "batch-1 cities with Smart Energy but not Smart Mobility" negates Smart Mobility
+    only; "Which cities without Smart People cover Smart Energy?" negates Smart People only.
+
+    >>> _negated("นอกจากภูเก็ต มีเมืองไหนได้ครบ 7 ด้าน", [])[1]
+    'ภูเก็ต'
+    >>> _negated("which cities are not in batch 1 and lack smart energy?", [])[1]
+    'batch 1 | smart energy'
+    """
+    from assistant.catalog import cities_named, city_keys, mention_spans, province_spellings, provinces_in
+
+    if not _NEGATION.search(text):
+        return text, ""
+    spans = [(m.start(), m.end()) for pattern in (*SMART_PATTERNS.values(), *BATCH_PATTERNS.values())
+             for m in re.finditer(pattern, text)]
+    spans += [(m.start(), m.end()) for m in _BATCH_NUMBER.finditer(text)]
+    # "smart mobility" is one name, not "mobility" after the word "smart"
+    spans = [(s - 6, e) if text[max(0, s - 6):s] == "smart " else (s, e) for s, e in spans]
+    names = [k for c in cities_named(cities, text) for k in city_keys(c)]
+    names += [spelling for p in provinces_in(text) for spelling in province_spellings(p)]
+    spans += [span for name in names for span in mention_spans(text, name)]
+    negated: list[tuple[int, int]] = []
+    for cue in _NEGATION.finditer(text):
+        end, first = cue.end(), True
+        for start, stop in sorted(set(spans)):
+            if start < end:
+                if negated and negated[-1][0] <= start < negated[-1][1]:
+                    negated[-1] = (negated[-1][0], max(stop, negated[-1][1]))  # the same name, spelt longer
+                    end = negated[-1][1]
+                continue
+            gap = text[end:start]
+            if first and len(words(gap)) > NEGATION_REACH or not first and not _JOINED.fullmatch(gap):
+                break
+            negated.append((start, stop))
+            end, first = stop, False
+    if not negated:
+        return text, ""
+    affirmed = text
+    for start, stop in negated:
+        affirmed = affirmed[:start] + " " * (stop - start) + affirmed[stop:]
+    return affirmed, " | ".join(text[s:e] for s, e in negated)
 
 
 def _defines(text: str) -> str | None:
@@ -246,7 +322,11 @@ def countries_in(text: str, tokens: list[str] | None = None) -> list[str]:
 
 def _predicate(question: Question) -> list[str]:
     """Content words that are not the names of the entities asked about nor the corpus's generic words."""
-    names = " ".join(normalize(n) for n in question.entity_names)
+    from assistant.catalog import city_keys, province_spellings
+
+    negated = [k for c in question.excluded_cities for k in city_keys(c)]
+    negated += [s for p in question.excluded_provinces for s in province_spellings(p)]
+    names = " ".join(normalize(n) for n in question.entity_names + negated)
     return [t for t in question.content if t not in GENERIC_WORDS and not (names and t in names)]
 
 

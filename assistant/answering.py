@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from assistant import selection
-from assistant.analysis import Question, analyze, respell
+from assistant.analysis import Question, analyze, is_negation, respell
 from assistant.chunking import normalize
 from assistant.config import MAX_QUESTION_CHARS
 from assistant.documents import strip_controls
@@ -260,7 +260,8 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
     words = question.content
     # A word the documents never use (Singapore, a made-up town) means the question is not about them; a city
     # or province the catalog knows counts as used even when spelled otherwise ("กรุงเทพ" for กรุงเทพมหานคร).
-    unknown = {w for w in set(words) - set(index.lexical.known(words)) if any(ch.isalpha() for ch in w)}
+    unknown = {w for w in set(words) - set(index.lexical.known(words))
+               if any(ch.isalpha() for ch in w) and not is_negation(w)}
     # "first-batch" is known when its parts are.
     unknown = {w for w in unknown if not ("-" in w and len(index.lexical.known(w.split("-"))) == len(w.split("-")))}
     # A batch or meeting no document records is said to be unknown, whatever else the question says.

@@ -266,15 +266,28 @@ def cities_named(cities: list[City], text: str) -> list[City]:
     squeezed = text.replace(" ", "")
     found: list[tuple[City, str]] = []
     for city in cities:
-        names = {city.name_th, city.name_en, city.slug.replace("-", " "), *city.aliases}
-        keys = {re.sub(r"\s+", " ", k) for name in names
-                for k in (normalize(name), _GENERIC.sub(" ", normalize(name)).strip())}
-        matched = [k for k in keys if len(k) >= 3 and (_mentions(text, k) or " " in k and k.replace(" ", "") in squeezed)]
+        matched = [k for k in city_keys(city) if _mentions(text, k) or " " in k and k.replace(" ", "") in squeezed]
         if matched:
             found.append((city, max(matched, key=len)))
     # "Phuket Silicon Valley" names one city, not also "Phuket": a match inside a longer one does not count.
     return [city for city, key in found
             if not any(key != other and key.replace(" ", "") in other.replace(" ", "") for _, other in found)]
+
+
+def city_keys(city: City) -> set[str]:
+    """The normalized spellings a text may name a city by: its names, alias and slug, each also without the
+    generic words ("วังจันทร์วัลเลย์" for "เมืองอัจฉริยะวังจันทร์วัลเลย์")."""
+    names = {city.name_th, city.name_en, city.slug.replace("-", " "), *city.aliases}
+    keys = {re.sub(r"\s+", " ", k) for name in names if name
+            for k in (normalize(name), _GENERIC.sub(" ", normalize(name)).strip())}
+    return {k for k in keys if len(k) >= 3}
+
+
+def mention_spans(text: str, name: str) -> list[tuple[int, int]]:
+    """Where a normalized text mentions a name (as `cities_named` and `provinces_in` match it)."""
+    if re.search(r"[\u0E00-\u0E7F]", name):
+        return [(m.start(), m.end()) for m in re.finditer(re.escape(name), text)]
+    return [(m.start(), m.end()) for m in re.finditer(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", text)]
 
 
 def _mentions(text: str, name: str) -> bool:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.analysis import SMART_PATTERNS
 from assistant.catalog import (SMART_NAMES, City, Figure, cities_named, figures, filter_cities, latest,
-                               province_names, provinces_in)
+                               province_names, provinces_in, resolve_province)
 from assistant.chunking import normalize
 from assistant.documents import SMARTS
 
@@ -48,6 +48,14 @@ class CatalogQuery:
     excluded: list[str] = field(default_factory=list)   # "but not Smart Mobility": none of these
     batches: list[int] = field(default_factory=list)
     province: str | None = None
+    # set difference: "not in Bangkok", "นอกจากภูเก็ต", "not in batch 1"
+    excluded_provinces: list[str] = field(default_factory=list)
+    excluded_cities: list[City] = field(default_factory=list)
+    excluded_batches: list[int] = field(default_factory=list)
+
+    @property
+    def excludes(self) -> bool:
+        return bool(self.excluded or self.excluded_provinces or self.excluded_cities or self.excluded_batches)
 
 
 def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
@@ -57,13 +65,16 @@ def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
     only = bool(provinces and _ONLY.search(text))  # "the only smart city in Rayong?" asks for the list
     count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text)) or only
     # "batch-1 cities with Smart Energy but not Smart Mobility" lists without a list word.
-    listing = listing or bool((q.smarts or q.excluded_smarts or q.batches) and _FILTERED_CITIES.search(text))
+    excludes = q.excluded_smarts or q.excluded_cities or q.excluded_provinces or q.excluded_batches
+    listing = listing or bool((q.smarts or excludes or q.batches) and _FILTERED_CITIES.search(text))
     if not (count or listing) or not _CITY_NOUN.search(text) or _OTHER_TOPIC.search(text):
         return None
-    # "จังหวัดภูเก็ตมีเมืองอัจฉริยะกี่แห่ง" names a province, not the city called Phuket.
-    if not only and cities_named(cities, _without(text, provinces)):
+    # "จังหวัดภูเก็ตมีเมืองอัจฉริยะกี่แห่ง" names a province, not the city called Phuket; "นอกจากภูเก็ต มีเมืองไหน
+    # ..." names the city it leaves out.
+    if not only and [c for c in q.cities if c in cities_named(cities, _without(text, provinces))]:
         return None
-    query = CatalogQuery(count=count, excluded=list(q.excluded_smarts))
+    query = CatalogQuery(count=count, excluded=list(q.excluded_smarts), excluded_provinces=list(q.excluded_provinces),
+                         excluded_cities=list(q.excluded_cities), excluded_batches=list(q.excluded_batches))
     query.smarts = list(SMARTS) if _ALL_SEVEN.search(text) else list(q.smarts)
     query.batches = list(q.batches)
     if not query.batches and q.years_be:
@@ -74,7 +85,7 @@ def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
         if not query.batches:
             return None  # a year the approval rounds do not cover
     query.province = provinces[0] if provinces else None
-    if not (query.smarts or query.excluded or query.batches or query.province) and not count:
+    if not (query.smarts or query.excludes or query.batches or query.province) and not count:
         return None
     return query
 
@@ -362,13 +373,19 @@ def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], q: 
     scope = [c for c in cities if c.batch in query.batches] if query.batches else cities
     if query.province:
         scope = filter_cities(scope, province=query.province)
+    scope = [c for c in scope if c.slug not in {x.slug for x in query.excluded_cities}
+             and (resolve_province(c.province_th) or c.province_th) not in query.excluded_provinces
+             and not (c.batch and c.batch in query.excluded_batches)]
     asked = query.smarts or query.excluded
     unknown = [c for c in scope if asked and c.smarts is None]
     matched = [c for c in scope if (not asked or c.smarts is not None)
                and all(s in (c.smarts or []) for s in query.smarts)
                and not any(s in (c.smarts or []) for s in query.excluded)]
     matched.sort(key=lambda c: (c.batch or 99, c.name(lang)))
-    return _compose(query, matched, unknown, approvals(docs), lang), _doc_ids(matched, lang)
+    named = {b: sum(1 for c in cities if c.batch == b) for b in query.batches}
+    # "no city ..." is read off the documents of the cities in scope: they are its sources
+    cited = matched or [c for c in scope if c.smarts is not None][:8] or scope[:8]
+    return _compose(query, matched, unknown, approvals(docs), named, lang), _doc_ids(cited, lang)
 
 
 def unknown_round(docs: dict[str, dict[str, Any]], cities: list[City], q: Question
@@ -396,7 +413,8 @@ def _doc_ids(cities: list[City], lang: str) -> list[str]:
     return [c.doc_ids.get(lang) or next(iter(c.doc_ids.values())) for c in cities]
 
 
-def _compose(query: CatalogQuery, matched: list[City], unknown: list[City], rounds, lang: str) -> str:
+def _compose(query: CatalogQuery, matched: list[City], unknown: list[City], rounds, named: dict[int, int],
+             lang: str) -> str:
     th = lang == "th"
     names = ", ".join(f"{c.name(lang)} [{i}]" for i, c in enumerate(matched, start=1))
     what = _describe(query, lang)
@@ -414,10 +432,12 @@ def _compose(query: CatalogQuery, matched: list[City], unknown: list[City], roun
         else:
             parts.append(f"ตามเอกสาร {each}" if th else f"According to the documents, {each}.")
     if th:
-        parts.append(f"เอกสารระบุชื่อ {len(matched)} เมือง{what}" + (f" ได้แก่ {names}" if matched else ""))
+        parts.append(f"เอกสารระบุชื่อ {len(matched)} เมือง{what}" + (f" ได้แก่ {names}" if matched else "")
+                     if matched else f"เอกสารไม่ระบุชื่อเมืองใด{what}")
     else:
         noun = "city" if len(matched) == 1 else "cities"
-        parts.append(f"The documents name {len(matched)} {noun}{what}" + (f": {names}." if matched else "."))
+        parts.append(f"The documents name {len(matched)} {noun}{what}: {names}." if matched else
+                     f"The documents name no city{what}.")
     if unknown:
         parts.append(
             f"อีก {len(unknown)} เมืองในขอบเขตนี้ เอกสารไม่ระบุว่ามีด้านใดบ้าง จึงนับไม่ได้" if th else
@@ -426,7 +446,7 @@ def _compose(query: CatalogQuery, matched: list[City], unknown: list[City], roun
         )
     for batch in query.batches:
         row = rounds.get(batch)
-        known = sum(1 for c in matched + unknown if c.batch == batch)
+        known = named.get(batch, 0)
         if row and isinstance(row.get("areas"), int) and row["areas"] > known and not query.smarts:
             parts.append(
                 f"ที่ประชุมครั้งที่ {row.get('meeting', batch)} เห็นชอบทั้งหมด {row['areas']} พื้นที่ "
@@ -452,7 +472,17 @@ def _describe(query: CatalogQuery, lang: str) -> str:
         parts.append(f"ที่มีด้าน{names}" if th else f" with {names}")
     if query.excluded:
         names = ", ".join(SMART_NAMES[s][0 if th else 1] for s in query.excluded)
-        parts.append(f"แต่ไม่มีด้าน{names}" if th else f" but not {names}")
+        parts.append(f"{'แต่' if query.smarts else 'ที่'}ไม่มีด้าน{names}" if th else
+                     f" {'but ' if query.smarts else ''}without {names}")
+    if query.excluded_batches:
+        batches = ", ".join(str(b) for b in query.excluded_batches)
+        parts.append(f"ที่ไม่อยู่ในชุดที่ {batches}" if th else f" not in batch {batches}")
+    if query.excluded_provinces:
+        names = ", ".join(province_names(p)[0 if th else 1] for p in query.excluded_provinces)
+        parts.append(f"นอกจังหวัด{names}" if th else f" outside {names}")
+    if query.excluded_cities:
+        names = ", ".join(c.name(lang) for c in query.excluded_cities)
+        parts.append(f"นอกจาก{names}" if th else f" other than {names}")
     return (" " if th and parts else "") + " ".join(parts) if th else "".join(parts)
 
 

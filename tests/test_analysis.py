@@ -72,6 +72,22 @@ def test_negation_excludes_the_smarts_after_it(cities):
     assert (th.smarts, th.excluded_smarts) == (["environment"], ["economy"])
 
 
+def test_negation_reaches_the_names_it_applies_to(cities):
+    # a cue negates the name right after it (and names joined to it), not every name after it
+    q = analyze("Which cities without Smart People cover Smart Energy?", cities)
+    assert (q.smarts, q.excluded_smarts) == (["energy"], ["people"])
+    q = analyze("Which cities are not in batch 1 and lack smart energy?", cities)
+    assert (q.batches, q.excluded_batches, q.excluded_smarts) == ([], [1], ["energy"])
+    # "นอกจากภูเก็ต" leaves out the city; "not in Bangkok", "ไม่ได้อยู่ในจังหวัด..." the province
+    q = analyze("นอกจากภูเก็ต มีเมืองไหนได้ครบ 7 ด้านบ้าง", cities)
+    assert (slugs(q), [c.slug for c in q.excluded_cities], q.excluded_provinces) == ([], ["phuket"], [])
+    assert "ภูเก็ต" not in q.predicate
+    assert analyze("Which certified cities are not in Bangkok?", cities).excluded_provinces == ["กรุงเทพมหานคร"]
+    assert analyze("เมืองที่ไม่ได้อยู่ในจังหวัดภูเก็ตมีกี่เมือง", cities).excluded_provinces == ["ภูเก็ต"]
+    # "หรือไม่" asks whether; it negates nothing
+    assert slugs(analyze("ภูเก็ตได้ตราหรือไม่", cities)) == ["phuket"]
+
+
 def test_answer_type_latest_definition_and_predicate(cities):
     assert analyze("ตอนนี้มีเมืองอัจฉริยะกี่เมืองแล้ว", cities).latest
     assert analyze("depa ย่อมาจากอะไร", cities).defines == "depa"

@@ -77,6 +77,39 @@ def test_count_and_list_questions_are_exact_and_cite_each_city(capsys, corpus_in
     assert all(f"[{s['n']}]" in result["answer"] for s in result["sources"])
 
 
+ALL_SEVEN = {"environment", "economy", "mobility", "energy", "people", "living", "governance"}
+
+
+@pytest.mark.parametrize("question, lang, wanted", [
+    ("Which certified cities are not in Bangkok?", "en", lambda c: c["province_en"] != "Bangkok"),
+    ("เมืองอัจฉริยะที่ไม่ได้อยู่ในจังหวัดภูเก็ตมีที่ไหนบ้าง", "th", lambda c: c["province_en"] != "Phuket"),
+    ("นอกจากภูเก็ต มีเมืองไหนได้ครบ 7 ด้านบ้าง", "th",
+     lambda c: c["slug"] != "phuket" and set(c["smarts"] or ()) == ALL_SEVEN),
+    ("Which batch-1 cities do not cover Smart Mobility?", "en",
+     lambda c: c["batch"] == 1 and c["smarts"] is not None and "mobility" not in c["smarts"]),
+    ("Which cities lack Smart Living?", "en", lambda c: c["smarts"] is not None and "living" not in c["smarts"]),
+    ("Which cities without Smart People cover Smart Energy?", "en",
+     lambda c: c["smarts"] is not None and "people" not in c["smarts"] and "energy" in c["smarts"]),
+    ("ชุดที่ 1 มีเมืองไหนบ้างนอกจากแม่เมาะ", "th", lambda c: c["batch"] == 1 and c["slug"] != "mae-moh"),
+])
+def test_set_difference_is_computed_from_the_catalog(capsys, corpus_index, question, lang, wanted):
+    expected = {c["doc_ids"][lang] for c in cities_json(capsys, corpus_index) if wanted(c)}
+    assert expected
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and result["confident"]
+    assert {s["doc_id"] for s in result["sources"]} == expected
+    assert re.search(rf"\b{len(expected)}\b", result["answer"])
+
+
+def test_an_empty_set_difference_says_so_and_cites_what_was_checked(capsys, corpus_index):
+    assert main(["ask", "Which batch-1 cities do not cover Smart Economy?", "--json",
+                 "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and "no city in batch 1 without Smart Economy" in result["answer"]
+    assert {s["doc_id"] for s in result["sources"]} >= {"city-mae-moh-en", "city-phuket-en"}
+
+
 def test_unknown_smarts_and_partial_batches_are_said(capsys, corpus_index):
     assert main(["ask", "how many areas were approved in 2565", "--json", "--index-dir", str(corpus_index)]) == 0
     answer = json.loads(capsys.readouterr().out)["answer"]
