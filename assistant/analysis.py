@@ -61,7 +61,8 @@ _LATEST = re.compile(
 )
 _DEFINITION = [
     re.compile(r"^(.{2,60}?)\s*(คืออะไร|คือ\s*อะไร|หมายถึงอะไร|หมายถึง|ย่อมาจากอะไร|ย่อมาจาก|แปลว่าอะไร|คือ\s*ใคร|คือหน่วยงานอะไร|เป็นหน่วยงานอะไร|คืออะไรครับ|คืออะไรคะ)"),
-    re.compile(r"^\s*what\s+(?:is|are|was|does)\s+(?:an?\s+|the\s+)?(.{2,60}?)(?:\s+stand\s+for|\s+mean)?\s*\??\s*$"),
+    re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(.{2,60}?)\s*\??\s*$"),
+    re.compile(r"^\s*what\s+does\s+(?:an?\s+|the\s+)?(.{2,60}?)\s+(?:stand\s+for|mean)\s*\??\s*$"),
     re.compile(r"^\s*(?:define|explain)\s+(?:an?\s+|the\s+)?(.{2,60}?)\s*\??\s*$"),
     re.compile(r"^\s*who\s+(?:is|are)\s+(?:the\s+)?(.{2,60}?)\s*\??\s*$"),
 ]
@@ -269,13 +270,25 @@ def _negated(text: str, cities: list["City"]) -> tuple[str, str]:
     return affirmed, " | ".join(text[s:e] for s, e in negated)
 
 
+# "What is the final score of ...", "จุดมุ่งหมายของกีฬาคืออะไร" ask an attribute of something, not what it is.
+_ATTRIBUTE = re.compile(r"\b(?:of|for|in|to|who|which|that|name|named|called)\b|ของ|ที่|ใน|ชื่อ")
+DEFINED_WORDS = 4  # a term to define is a name or a short noun phrase
+
+
 def _defines(text: str) -> str | None:
-    """The thing a "what is X" question asks to define ("tscci" of "tscci คืออะไร"), if it is one."""
+    """The term a "what is X" question asks to define ("tscci" of "tscci คืออะไร"), if it asks one.
+
+    >>> _defines("tscci คืออะไร"), _defines("what is the smart city thailand office?")
+    ('tscci', 'smart city thailand office')
+    >>> _defines("what was the final score of the afc championship game?"), _defines("จุดมุ่งหมายของกีฬาคืออะไร")
+    (None, None)
+    """
     for pattern in _DEFINITION:
         match = pattern.search(text)
         if match:
             subject = re.sub(r"^(แล้ว|ส่วน|ว่า)\s*", "", match.group(1)).strip(" ?")
-            if subject and not re.fullmatch(r"(it|this|that|they|นี่|นั่น|นี้|มัน)", subject):
+            if (subject and not re.fullmatch(r"(it|this|that|they|นี่|นั่น|นี้|มัน)", subject)
+                    and not _ATTRIBUTE.search(subject) and len(words(subject)) <= DEFINED_WORDS):
                 return subject
     return None
 

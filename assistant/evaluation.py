@@ -62,7 +62,8 @@ def contains_answer(answer: str, groups: list[list[str]]) -> bool:
     return all(any(normalize(alt) in text for alt in group) for group in groups)
 
 
-_UNKNOWN_ANSWERS = {"ไม่ปรากฏ", "ไม่ทราบ", "ไม่ได้ระบุ", "ไม่ระบุ", "not known", "unknown", "do not say", "does not say"}
+_UNKNOWN_ANSWERS = {"ไม่ปรากฏ", "ไม่ทราบ", "ไม่พบ", "ไม่ได้ระบุ", "ไม่ระบุ", "not known", "not found", "unknown",
+                    "do not say", "does not say"}
 
 
 def expects_unknown(groups: list[list[str]]) -> bool:

@@ -128,8 +128,10 @@ _SAYS_NO = re.compile(r"\b(not|no|never|neither|nor|cannot)\b|n't\b|ไม่|�
 # "The documents do not say which ...", "not known from our sources"); docs/corpus.md asks for these phrasings.
 _STATES_UNKNOWN = re.compile(
     r"ไม่ปรากฏใน(?:แหล่งข้อมูล|เอกสาร)|ไม่พบแหล่งข้อมูล|(?:แหล่งข้อมูล|เอกสาร)\S*\s*(?:ของเรา|ที่เรามี|ที่มี)?\s*ไม่(?:ได้)?ระบุ|"
+    r"(?:แหล่งข้อมูล|เอกสาร)(?:ของเรา|ที่เรามี)\s*ไม่มี|เราไม่พบ|"
     r"\bnot known from (?:our|the) sources?\b|\b(?:sources?|documents?) (?:do|does|did) not (?:say|name|give|state)\b|"
-    r"\bno source (?:we read|names|gives|says|states)\b|\bnot (?:named |stated )?in our sources\b|\(not known\)")
+    r"\bno source (?:we read|names|gives|gave|says|states|explains|reports)\b|\bnot (?:named |stated )?in our sources\b|"
+    r"\bour sources (?:have|give|list|record) no\b|\bwe found no\b|\(not known\)")
 
 
 def states_unknown(sentence: str) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,7 +47,8 @@ QUESTION_FEATURES = (
     "no_predicate", "cosine", "offers", "has_kind", "entity_in_doc", "same_lang", "chunk_cosine",
     "e5_top", "score_gap", "relation_in_unit", "bigrams_in_unit", "year_in_unit",
 )
-_DEFINING = ("คือ", "หมายถึง", "เป็น", "ย่อมาจาก", " is ", " are ", " was ", " stands for", " means", "(", "refers to")
+# Right after the term a definition says what it is ("ดีป้าคือ", "TSCCI is", "depa (the Digital Economy ...").
+_DEFINING = re.compile(r"\s*\)?\s*(?:คือ|หมายถึง|ย่อมาจาก|เป็น|\(|(?:is|are|was|were|refers to|stands for|means)(?![a-z]))")
 
 
 @dataclass
@@ -225,8 +227,7 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
         x[i, 11] = 1.0 if c.unit.kind == "list" else 0.0
         x[i, 12] = x[i, 11] * (1.0 if listing else 0.0)
         if defines and defines in text:
-            after = text[text.index(defines) + len(defines):][:40]
-            x[i, 13] = 1.0 if any(cue in f" {after}" for cue in _DEFINING) else 0.5
+            x[i, 13] = definition(text, defines)
         x[i, 14] = min(1.0, len(tokens - q_tokens) / 10.0)
         x[i, 15] = math.log1p(len(c.unit.text)) / 6.0
         x[i, 16] = 1.0 if same else 0.0
@@ -252,6 +253,19 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     x[:, 2] = x[:, 0] - x[:, 0].max()
     x[:, 4] = x[:, 3] - x[:, 3].max()
     return x
+
+
+def definition(text: str, term: str) -> float:
+    """1 when a normalized unit defines a term: a defining word right after it, or the term in brackets after
+    its long name ("ดัชนี... (Thailand Smart City Competitiveness Index: TSCCI)"); 0.5 when it only names it.
+
+    >>> definition("tscci ปี 2566 คือ 30 เมือง", "tscci"), definition("ดัชนี (thailand index: tscci) ของดีป้า", "tscci")
+    (0.5, 1.0)
+    """
+    escaped = re.escape(term)
+    if re.search(rf"\([^()]*{escaped}\s*\)", text):
+        return 1.0
+    return 1.0 if any(_DEFINING.match(text, m.end()) for m in re.finditer(escaped, text)) else 0.5
 
 
 def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:

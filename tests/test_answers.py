@@ -209,6 +209,22 @@ def test_a_quoted_sentence_saying_the_sources_do_not_know_is_quoted_but_not_conf
     assert result["sources"] and result["sources"][0]["doc_id"].startswith("contest")
 
 
+@pytest.mark.parametrize("sentence, says_unknown", [
+    ("แหล่งข้อมูลของเราไม่มีการรับรองเมืองใหม่ในปี 2567", True),
+    ("เราไม่พบชื่อโครงการของกระบี่", True),
+    ("Our sources have no figure for the 2024 budget.", True),
+    ("We found no report of a third cohort.", True),
+    ("No source explains why the number of provinces fell.", True),
+    # facts, not gaps: Wikipedia says "cause unknown" of the world, not of our sources
+    ("มือกลองของวงลาออกอย่างไม่ทราบสาเหตุ", False),
+    ("Mae Moh Smart City is in Lampang.", False),
+])
+def test_the_ways_a_document_says_it_does_not_know(sentence, says_unknown):
+    from assistant.questions import states_unknown
+
+    assert states_unknown(sentence) is says_unknown
+
+
 def test_evaluation_does_not_count_an_unknown_answer_as_a_false_abstention():
     from assistant.evaluation import score
 
