@@ -93,9 +93,10 @@ class Question:
     provinces: list[str] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)   # misspelled surface -> catalog spelling
     smarts: list[str] = field(default_factory=list)
-    excluded_smarts: list[str] = field(default_factory=list)   # negated names: "but not Smart Mobility",
-    excluded_cities: list["City"] = field(default_factory=list)  # "นอกจากภูเก็ต", "not in Bangkok",
-    excluded_provinces: list[str] = field(default_factory=list)  # "not in batch 1"
+    # the names a negation cue applies to: "but not Smart Mobility", "นอกจากภูเก็ต", "not in Bangkok", "not in batch 1"
+    excluded_smarts: list[str] = field(default_factory=list)
+    excluded_cities: list["City"] = field(default_factory=list)
+    excluded_provinces: list[str] = field(default_factory=list)
     excluded_batches: list[int] = field(default_factory=list)
     batches: list[int] = field(default_factory=list)
     meetings: list[str] = field(default_factory=list)
@@ -159,6 +160,7 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     named = cities_named(cities, affirmed)
     provinces = provinces_in(affirmed)
     smarts = _smarts(affirmed)
+    batches = _batches(affirmed)
     excluded_cities = [c for c in cities_named(cities, negated) if c not in named]
     # "นอกจากภูเก็ต" excludes the city called Phuket; "not in Phuket province", the province
     excluded_provinces = [p for p in provinces_in(negated) if p not in provinces and (
@@ -174,8 +176,8 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
         raw=raw, text=text, lang=lang, tokens=tokens, content=content_tokens(corrected),
         corrected=corrected, cities=named, provinces=provinces, corrections=corrections,
         smarts=smarts, excluded_smarts=[s for s in _smarts(negated) if s not in smarts],
-        batches=_batches(affirmed), excluded_cities=excluded_cities, excluded_provinces=excluded_provinces,
-        excluded_batches=[b for b in _batches(negated) if b not in _batches(affirmed)],
+        batches=batches, excluded_cities=excluded_cities, excluded_provinces=excluded_provinces,
+        excluded_batches=[b for b in _batches(negated) if b not in batches],
         meetings=[f"{int(a)}/{b}" for a, b in _MEETING.findall(corrected)],
         years_ce=years_ce, years_be=years_be, kind=answer_type(corrected),
         negated=bool(_NEGATION.search(corrected)), latest=bool(_LATEST.search(corrected)),
