@@ -285,12 +285,10 @@ def city_keys(city: City) -> set[str]:
 
 def mention_spans(text: str, name: str) -> list[tuple[int, int]]:
     """Where a normalized text mentions a name (as `cities_named` and `provinces_in` match it)."""
-    if re.search(r"[\u0E00-\u0E7F]", name):
+    if re.search(r"[\u0E00-\u0E7F]", name):  # Thai has no word spaces: a substring is the only test
         return [(m.start(), m.end()) for m in re.finditer(re.escape(name), text)]
     return [(m.start(), m.end()) for m in re.finditer(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", text)]
 
 
 def _mentions(text: str, name: str) -> bool:
-    if re.search(r"[\u0E00-\u0E7F]", name):
-        return name in text  # Thai has no word spaces: substring is the only test
-    return re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", text) is not None
+    return bool(mention_spans(text, name))

@@ -64,17 +64,16 @@ def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
     provinces = q.provinces
     only = bool(provinces and _ONLY.search(text))  # "the only smart city in Rayong?" asks for the list
     count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text)) or only
+    query = CatalogQuery(count=count, excluded=list(q.excluded_smarts), excluded_provinces=list(q.excluded_provinces),
+                         excluded_cities=list(q.excluded_cities), excluded_batches=list(q.excluded_batches))
     # "batch-1 cities with Smart Energy but not Smart Mobility" lists without a list word.
-    excludes = q.excluded_smarts or q.excluded_cities or q.excluded_provinces or q.excluded_batches
-    listing = listing or bool((q.smarts or excludes or q.batches) and _FILTERED_CITIES.search(text))
+    listing = listing or bool((q.smarts or query.excludes or q.batches) and _FILTERED_CITIES.search(text))
     if not (count or listing) or not _CITY_NOUN.search(text) or _OTHER_TOPIC.search(text):
         return None
     # "จังหวัดภูเก็ตมีเมืองอัจฉริยะกี่แห่ง" names a province, not the city called Phuket; "นอกจากภูเก็ต มีเมืองไหน
     # ..." names the city it leaves out.
     if not only and [c for c in q.cities if c in cities_named(cities, _without(text, provinces))]:
         return None
-    query = CatalogQuery(count=count, excluded=list(q.excluded_smarts), excluded_provinces=list(q.excluded_provinces),
-                         excluded_cities=list(q.excluded_cities), excluded_batches=list(q.excluded_batches))
     query.smarts = list(SMARTS) if _ALL_SEVEN.search(text) else list(q.smarts)
     query.batches = list(q.batches)
     if not query.batches and q.years_be:
@@ -432,8 +431,8 @@ def _compose(query: CatalogQuery, matched: list[City], unknown: list[City], roun
         else:
             parts.append(f"ตามเอกสาร {each}" if th else f"According to the documents, {each}.")
     if th:
-        parts.append(f"เอกสารระบุชื่อ {len(matched)} เมือง{what}" + (f" ได้แก่ {names}" if matched else "")
-                     if matched else f"เอกสารไม่ระบุชื่อเมืองใด{what}")
+        parts.append(f"เอกสารระบุชื่อ {len(matched)} เมือง{what} ได้แก่ {names}" if matched else
+                     f"เอกสารไม่ระบุชื่อเมืองใด{what}")
     else:
         noun = "city" if len(matched) == 1 else "cities"
         parts.append(f"The documents name {len(matched)} {noun}{what}: {names}." if matched else
