@@ -24,6 +24,11 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u0E00-\u0E7F])")
 # crfcut ends a sentence after Thai abbreviations such as "พ.ศ." or "ต.ค."; rejoin those.
 _THAI_ABBREVIATION_END = re.compile(r"(?:^|[\s(])(?:[\u0E01-\u0E2E]{1,3}\.){1,3}\s*$")
+# A full stop after a title, a common abbreviation or an initial does not end an English sentence
+# ("the St. Johns River", "Maria C. Tiddeman", "the U.S. Army", "Dr. Smith").
+_EN_ABBREVIATION_END = re.compile(
+    r"(?:^|[\s(\"'])(?:Mr|Mrs|Ms|Dr|Prof|St|Mt|Ft|Jr|Sr|Gen|Col|Lt|Capt|Sgt|Gov|Sen|Rep|Rev|Hon|Pres|Inc|Ltd|Co|"
+    r"Corp|No|Nos|Vol|Fig|Figs|al|cf|vs|etc|approx|Jan|Feb|Mar|Apr|Aug|Sep|Sept|Oct|Nov|Dec|e\.g|i\.e|(?:[A-Z]\.)*[A-Z])\.[\"')\]]*$")
 _LIST_ITEM = re.compile(r"^([-*+•]|\d{1,3}[.)])\s")
 
 
@@ -93,7 +98,7 @@ def sentences(text: str, lang: str | None = None) -> list[str]:
                 found = [p.strip() for p in sent_tokenize(piece, engine=DEFAULT_SENTENCE_ENGINE)]
                 parts.extend(_rejoin_fragments(_rejoin_brackets(_rejoin_abbreviations([p for p in found if p]))))
         return parts
-    return [piece for line in _english_lines(text) for p in _EN_SENTENCE_END.split(line)
+    return [piece for line in _english_lines(text) for p in _rejoin_english(_EN_SENTENCE_END.split(line))
             for piece in _cut(p.strip(), MAX_LINE_CHARS)]
 
 
@@ -155,6 +160,15 @@ def _rejoin_brackets(parts: list[str]) -> list[str]:
     ['คะแนน 83.55% (กรุงเทพธุรกิจ แถลง 19 มิ.ย. 2567)', 'ต่อไป']
     """
     return _rejoin(parts, lambda prev, _: prev.count("(") > prev.count(")") and len(prev) < MAX_LINE_CHARS)
+
+
+def _rejoin_english(parts: list[str]) -> list[str]:
+    """An English piece ending in an abbreviation or an initial goes on in the next piece.
+
+    >>> _rejoin_english(["Jean Ribault charted the St.", "Johns River in 1562.", "It rained."])
+    ['Jean Ribault charted the St. Johns River in 1562.', 'It rained.']
+    """
+    return _rejoin(parts, lambda prev, _: _EN_ABBREVIATION_END.search(prev) is not None)
 
 
 def _rejoin_abbreviations(parts: list[str]) -> list[str]:

@@ -103,7 +103,36 @@ def offers(sentence: str, kind: str | None) -> bool:
         return bool(_YEAR_OR_MONTH.search(text))
     if kind == "person":
         return bool(_PERSON.search(sentence))
-    return any(name in text for name in _place_names())
+    return _names_a_place(text)
+
+
+def _names_a_place(text: str) -> bool:
+    """A province name (or จังหวัด, อำเภอ, district ...) as whole words: a place name inside another word
+    ("เลย" in "วัลเลย์", "tak" in "take") names no place.
+
+    >>> _names_a_place("วังจันทร์วัลเลย์ได้คะแนนสูงสุด"), _names_a_place("ตั้งอยู่ในจังหวัดระยอง")
+    (False, True)
+    """
+    from assistant.chunking import words
+
+    places = _place_names()
+    starts, ends, at = set(), set(), 0
+    for token in words(text):
+        found = text.find(token, at)
+        if found < 0:
+            continue
+        starts.add(found)
+        at = found + len(token)
+        ends.add(at)
+    return any(start in starts and start + len(name) in ends
+               for name in places for start in _occurrences(text, name))
+
+
+def _occurrences(text: str, name: str):
+    at = text.find(name)
+    while at >= 0:
+        yield at
+        at = text.find(name, at + 1)
 
 
 @lru_cache(maxsize=1)

@@ -40,12 +40,12 @@ UNIT_FEATURES = (
     "overlap_predicate", "overlap_all", "overlap_rel", "cosine", "cosine_rel", "rank", "position",
     "has_kind", "offers", "entity", "no_entity", "list_unit", "list_asked", "defines", "novel", "length",
     "same_lang", "row", "overlap_relation", "bigrams", "overlap_before", "entity_before", "polar_no",
-    "year_match",
+    "year_match", "soft_predicate", "soft_before",
 )
 QUESTION_FEATURES = (
     "p_best", "p_gap", "p_second", "predicate_in_unit", "predicate_in_doc", "predicate_known",
     "no_predicate", "cosine", "offers", "has_kind", "entity_in_doc", "same_lang", "chunk_cosine",
-    "e5_top", "score_gap", "relation_in_unit", "bigrams_in_unit", "year_in_unit",
+    "e5_top", "score_gap", "relation_in_unit", "bigrams_in_unit", "year_in_unit", "soft_with_before",
 )
 # Right after the term a definition says what it is ("ดีป้าคือ", "TSCCI is", "depa (the Digital Economy ...").
 _DEFINING = re.compile(r"\s*\)?\s*(?:คือ|หมายถึง|ย่อมาจาก|เป็น|\(|(?:is|are|was|were|refers to|stands for|means)(?![a-z]))")
@@ -179,6 +179,30 @@ def _fill_unit_data(index: "Index", cands: list[Candidate], embedder) -> None:
         cache.clear()
 
 
+def word_vectors(index: "Index", words, embedder) -> dict[str, np.ndarray]:
+    """USE-m3 vectors of single words, cached per index (an index's vocabulary is small and fixed)."""
+    cache = index.cache.setdefault("word_vectors", {})
+    missing = [w for w in dict.fromkeys(words) if w not in cache]
+    if missing:
+        for w, v in zip(missing, embedder.embed_batch(missing, is_query=False)):
+            cache[w] = np.asarray(v, dtype=np.float32)
+    return cache
+
+
+def soft_overlap(weights: dict[str, float], tokens, vectors: dict[str, np.ndarray]) -> float:
+    """The IDF-weighted share of the question's words that the unit says, each counted by its nearest word
+    in the unit by meaning ("final" ~ "last", "จังหวัด" ~ "province"): overlap that survives paraphrase,
+    inflection and the other language."""
+    total = sum(weights.values())
+    if not total or not tokens:
+        return 0.0
+    unit = np.stack([vectors[t] for t in tokens])
+    score = 0.0
+    for t, w in weights.items():
+        score += w * (1.0 if t in tokens else max(0.0, float((unit @ vectors[t]).max())))
+    return score / total
+
+
 def unit_features(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
     """One row of UNIT_FEATURES per candidate."""
     x = np.zeros((len(cands), len(UNIT_FEATURES)), dtype=np.float64)
@@ -203,6 +227,10 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     pairs = [p for p in dict.fromkeys(zip(said, said[1:])) if not (p[0] in in_name and p[1] in in_name)]
     at = {(c.hit.chunk_id, c.unit.position): i for i, c in enumerate(cands)}
     polar = is_polar(question.text)
+    vocabulary = set(weights_pred)
+    for c in cands:
+        vocabulary |= _unit_data(index, c)[0]
+    vectors = word_vectors(index, sorted(vocabulary), embedder)
     # "สามย่านปี 2567 ได้กี่คะแนน": a unit naming only other years answers another year's question
     asked_years = {str(y) for y in question.years_ce + question.years_be}
     for i, c in enumerate(cands):
@@ -250,6 +278,9 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
         if asked_years:
             said_years = set(YEAR.findall(text))
             x[i, 23] = 1.0 if said_years & asked_years else -1.0 if said_years else 0.0
+        x[i, 24] = soft_overlap(weights_pred, tokens, vectors)
+        x[i, 25] = (soft_overlap(weights_pred, tokens | _unit_data(index, cands[before])[0], vectors)
+                    if before is not None else x[i, 24])
     x[:, 2] = x[:, 0] - x[:, 0].max()
     x[:, 4] = x[:, 3] - x[:, 3].max()
     return x
@@ -375,4 +406,5 @@ def question_features(index: "Index", question: "Question", cands: list[Candidat
     row[15] = x[best, 18]
     row[16] = x[best, 19]
     row[17] = x[best, 23]
+    row[18] = x[best, 25]
     return row
