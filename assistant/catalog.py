@@ -277,10 +277,16 @@ def cities_named(cities: list[City], text: str) -> list[City]:
 def city_keys(city: City) -> set[str]:
     """The normalized spellings a text may name a city by: its names, alias and slug, each also without the
     generic words ("วังจันทร์วัลเลย์" for "เมืองอัจฉริยะวังจันทร์วัลเลย์")."""
-    names = {city.name_th, city.name_en, city.slug.replace("-", " "), *city.aliases}
+    return set(_keys(city.name_th, city.name_en, city.slug, tuple(city.aliases)))
+
+
+@lru_cache(maxsize=4096)
+def _keys(name_th: str, name_en: str, slug: str, aliases: tuple[str, ...]) -> frozenset[str]:
+    # cached: every answer unit is checked against every city, and PyThaiNLP's normalize is not cheap
+    names = {name_th, name_en, slug.replace("-", " "), *aliases}
     keys = {re.sub(r"\s+", " ", k) for name in names if name
             for k in (normalize(name), _GENERIC.sub(" ", normalize(name)).strip())}
-    return {k for k in keys if len(k) >= 3}
+    return frozenset(k for k in keys if len(k) >= 3)
 
 
 def mention_spans(text: str, name: str) -> list[tuple[int, int]]:
