@@ -179,6 +179,34 @@ def _fill_unit_data(index: "Index", cands: list[Candidate], embedder) -> None:
         cache.clear()
 
 
+_THAI = re.compile(r"[\u0E00-\u0E7F]")
+
+
+def in_compounds(asked: set[str], unit_tokens) -> frozenset[str]:
+    """The asked Thai words a unit says inside a compound the tokenizer kept whole: "อยู่" in "ตั้งอยู่",
+    "คะแนน" in "ได้คะแนน", where the rest of the compound is itself a word.
+
+    >>> sorted(in_compounds({"อยู่", "เลย"}, ("วังจันทร์", "วัลเลย์", "ตั้งอยู่")))
+    ['อยู่']
+    """
+    said = set(unit_tokens)
+    found = set()
+    for t in asked - said:
+        for u in said:
+            if len(u) > len(t) and ((u.startswith(t) and u[len(t):] in _thai_words())
+                                    or (u.endswith(t) and u[:-len(t)] in _thai_words())):
+                found.add(t)
+                break
+    return frozenset(found)
+
+
+@lru_cache(maxsize=1)
+def _thai_words() -> frozenset[str]:
+    from pythainlp.corpus import thai_words
+
+    return frozenset(thai_words())
+
+
 def word_vectors(index: "Index", words, embedder) -> dict[str, np.ndarray]:
     """USE-m3 vectors of single words, cached per index (an index's vocabulary is small and fixed)."""
     cache = index.cache.setdefault("word_vectors", {})
@@ -227,7 +255,8 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     pairs = [p for p in dict.fromkeys(zip(said, said[1:])) if not (p[0] in in_name and p[1] in in_name)]
     at = {(c.hit.chunk_id, c.unit.position): i for i, c in enumerate(cands)}
     polar = is_polar(question.text)
-    vocabulary = set(weights_pred)
+    thai_asked = {t for t in q_tokens | relation if len(t) >= 2 and _THAI.search(t)}
+    vocabulary = set(weights_pred) | thai_asked
     for c in cands:
         vocabulary |= _unit_data(index, c)[0]
     vectors = word_vectors(index, sorted(vocabulary), embedder)
@@ -235,6 +264,8 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     asked_years = {str(y) for y in question.years_ce + question.years_be}
     for i, c in enumerate(cands):
         tokens, every_token, vector = _unit_data(index, c)
+        inside = in_compounds(thai_asked, every_token) if thai_asked else frozenset()
+        tokens = tokens | inside
         text = normalize(c.unit.text)
         cosine = float(vector @ q_vector) if vector is not None else 0.0
         same = c.hit.lang == question.lang
@@ -261,7 +292,7 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
         x[i, 16] = 1.0 if same else 0.0
         x[i, 17] = 1.0 if c.unit.kind == "row" else 0.0
         if relation and same:
-            x[i, 18] = len(relation.intersection(every_token)) / len(relation)
+            x[i, 18] = len(relation.intersection(every_token) | (relation & inside)) / len(relation)
         if same:
             x[i, 19] = bigram_share(pairs, every_token)
         # Thai has no full stop: a unit is often a clause whose subject ends the unit before it. What the
