@@ -208,12 +208,16 @@ def _thai_words() -> frozenset[str]:
 
 
 def word_vectors(index: "Index", words, embedder) -> dict[str, np.ndarray]:
-    """USE-m3 vectors of single words, cached per index (an index's vocabulary is small and fixed)."""
+    """USE-m3 vectors of single words, cached per index (its vocabulary changes only with a new build)."""
     cache = index.cache.setdefault("word_vectors", {})
     missing = [w for w in dict.fromkeys(words) if w not in cache]
     if missing:
         for w, v in zip(missing, embedder.embed_batch(missing, is_query=False)):
             cache[w] = np.asarray(v, dtype=np.float32)
+    if len(cache) > 100_000:  # ~200 MB: a bound for a long-running server over a huge vocabulary
+        kept = {w: cache[w] for w in dict.fromkeys(words)}
+        cache.clear()
+        cache.update(kept)
     return cache
 
 

@@ -23,6 +23,12 @@ def test_a_misspelt_city_is_still_answered(capsys, corpus_index):
     assert result["confident"] and ("Rayong" in result["answer"] or "ระยอง" in result["answer"])
 
 
+def test_a_where_question_is_answered_with_the_place(capsys, corpus_index):
+    # "อยู่" is said inside "ตั้งอยู่"; "เลย" (Loei) inside "วัลเลย์" names no place.
+    result = ask(capsys, corpus_index, "วังจันทร์วัลเลย์อยู่ที่ไหน")
+    assert result["confident"] and "ระยอง" in result["answer"]
+
+
 def test_negation_answers_the_set_difference(capsys, corpus_index):
     result = ask(capsys, corpus_index, "first-batch cities that plan Smart Energy but not Smart Mobility")
     assert result["mode"] == "catalog" and result["confident"]
