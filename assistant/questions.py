@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.chunking import normalize
+from assistant.catalog import mention_spans
+from assistant.chunking import normalize, words
 
 _TYPES = {
     "number": re.compile(
@@ -113,8 +114,6 @@ def _names_a_place(text: str) -> bool:
     >>> _names_a_place("วังจันทร์วัลเลย์ได้คะแนนสูงสุด"), _names_a_place("ตั้งอยู่ในจังหวัดระยอง")
     (False, True)
     """
-    from assistant.chunking import words
-
     places = _place_names()
     starts, ends, at = set(), set(), 0
     for token in words(text):
@@ -124,15 +123,7 @@ def _names_a_place(text: str) -> bool:
         starts.add(found)
         at = found + len(token)
         ends.add(at)
-    return any(start in starts and start + len(name) in ends
-               for name in places for start in _occurrences(text, name))
-
-
-def _occurrences(text: str, name: str):
-    at = text.find(name)
-    while at >= 0:
-        yield at
-        at = text.find(name, at + 1)
+    return any(start in starts and end in ends for name in places for start, end in mention_spans(text, name))
 
 
 @lru_cache(maxsize=1)
