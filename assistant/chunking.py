@@ -230,7 +230,7 @@ def _sentence_units(text: str, lang: str, max_tokens: int):
             yield kind, start, end, 0
             continue
         paragraph = text[start:end]
-        for s_start, s_end in _align(paragraph, sentences(paragraph, lang)):
+        for s_start, s_end in align(paragraph, sentences(paragraph, lang)):
             yield from _bounded(text, start + s_start, text[start + s_start:start + s_end], max_tokens)
 
 
@@ -253,7 +253,7 @@ def _paragraphs(text: str) -> list[tuple[str, int, int]]:
     return [span for span in out if span[0] != "blank"]
 
 
-def _align(text: str, parts: list[str]) -> list[tuple[int, int]]:
+def align(text: str, parts: list[str]) -> list[tuple[int, int]]:
     """Map splitter output back to offsets in `text`, counting non-space characters.
 
     Splitters may drop or change whitespace, so each part is located by its non-space length.

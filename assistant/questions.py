@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 
 from assistant.catalog import mention_spans
-from assistant.chunking import normalize, words
+from assistant.chunking import align, normalize, words
 
 _TYPES = {
     "number": re.compile(
@@ -114,16 +114,10 @@ def _names_a_place(text: str) -> bool:
     >>> _names_a_place("วังจันทร์วัลเลย์ได้คะแนนสูงสุด"), _names_a_place("ตั้งอยู่ในจังหวัดระยอง")
     (False, True)
     """
-    places = _place_names()
-    starts, ends, at = set(), set(), 0
-    for token in words(text):
-        found = text.find(token, at)
-        if found < 0:
-            continue
-        starts.add(found)
-        at = found + len(token)
-        ends.add(at)
-    return any(start in starts and end in ends for name in places for start, end in mention_spans(text, name))
+    spans = align(text, words(text))
+    starts, ends = {s for s, _ in spans}, {e for _, e in spans}
+    return any(start in starts and end in ends
+               for name in _place_names() for start, end in mention_spans(text, name))
 
 
 @lru_cache(maxsize=1)
