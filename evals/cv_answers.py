@@ -53,11 +53,7 @@ def answerability_cv(data, drop: set[str]) -> tuple[float, dict[str, float]]:
     keep = [i for i, n in enumerate(names) if n not in drop]
     x = data["questions"].astype(np.float64)[:, keep]
     y, w, sets = data["question_answerable"], data["question_weights"], data["question_sets"].astype(str)
-    groups = ta.question_groups(sets)
-    p = np.zeros(len(y))
-    for fold in range(FOLDS):
-        out = groups % FOLDS == fold
-        p[out] = ta.fit_logistic(x[~out], y[~out], w[~out], [names[i] for i in keep]).predict(x[out])
+    p = ta.cross_fitted(x, y, w, ta.question_groups(sets), FOLDS, [names[i] for i in keep])
     threshold = ta.best_threshold(p[(sets == "gold:own") & y], p[sets == "unanswerable:own"])
     rates = {"unanswerable abstained": float((p[sets == "unanswerable:own"] < threshold).mean())}
     for name in sorted({s.split(":")[0] for s in sets} - {"unanswerable"}):

@@ -217,13 +217,14 @@ def question_groups(sets: np.ndarray) -> np.ndarray:
     return np.cumsum([str(s).endswith(":own") for s in sets]) - 1
 
 
-def cross_fitted(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarray, folds: int = 5) -> np.ndarray:
+def cross_fitted(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarray, folds: int = 5,
+                 names=selection.QUESTION_FEATURES) -> np.ndarray:
     """Answerability probabilities of every row from a model fitted without its question."""
     x = np.asarray(x, dtype=np.float64)
     p = np.zeros(len(y))
     for fold in range(folds):
         out = groups % folds == fold
-        model = fit_logistic(x[~out], y[~out], w[~out], selection.QUESTION_FEATURES)
+        model = fit_logistic(x[~out], y[~out], w[~out], names)
         p[out] = model.predict(x[out])
     return p
 
