@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install system system-test serve index test eval train bench bench-answers bench-ui chroma clean
+.PHONY: install system system-test serve index test eval train train-reader bench bench-answers bench-ui chroma clean
 
 # Debian packages: Thai fonts (PDF tests, scanned-page benchmark) and Tesseract with Thai and English data (OCR of
 # scanned PDFs and images) for everyone; Debian's Chromium for the browser tests (Playwright cannot download its
@@ -62,6 +62,21 @@ eval: install
 # `fit` alone (from the committed evals/train/features.npz) takes seconds.
 train: install
 	$(BIN)/python evals/train_answers.py all
+
+# Fine-tune the neural reader (assistant/models/reader.npz and its card reader.md) from ../shared's iapp-train
+# and XQuAD plus evals/gold.jsonl and evals/unanswerable.jsonl, then fit answerability over it on the calibration
+# part (assistant/models/reader_answerability.json). Runs in the background (about 45 min of training on a
+# quiet 2-core machine, plus about 15 min for the benchmark indexes the first time and 10 min of calibration);
+# progress in evals/train/reader-train.log. Interrupted, `make train-reader` again resumes from the last
+# checkpoint (every 100 steps).
+READER_LOG := evals/train/reader-train.log
+train-reader: install
+	@mkdir -p evals/train
+	@if [ -f evals/train/reader.pid ] && kill -0 $$(cat evals/train/reader.pid) 2>/dev/null; then \
+		echo "already training (pid $$(cat evals/train/reader.pid)): tail -f $(READER_LOG)"; exit 0; fi; \
+	nohup sh -c '$(BIN)/python evals/train_reader.py all && $(BIN)/python evals/calibrate_reader.py all' \
+		>> $(READER_LOG) 2>&1 & echo $$! > evals/train/reader.pid; \
+	echo "training in the background (pid $$!); follow it with: tail -f $(READER_LOG)"
 
 # Answer accuracy, abstention and false abstention on every question set (held-out parts reported apart).
 bench-answers: install

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant import selection
+from assistant import reader, reading, selection
 from assistant.analysis import Question, analyze, is_negation, respell
 from assistant.chunking import normalize
 from assistant.config import MAX_QUESTION_CHARS
@@ -85,12 +85,14 @@ class Answer:
     mode: str = "extractive"      # "catalog" | "extractive" | "llm"
     standalone: str = ""          # the question as answered, after a follow-up took the conversation's subject
     notice: str | None = None     # why the LLM answer was shortened or replaced by the extractive one
+    short_answer: str = ""        # the reader's short answer ("จังหวัดระยอง") that opens `answer`, if any
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question, "language": self.language, "answer": self.answer,
             "confident": self.confident, "mode": self.mode, "standalone": self.standalone or self.question,
-            "notice": self.notice, "sources": [s.to_json() for s in self.sources],
+            "notice": self.notice, "short_answer": self.short_answer,
+            "sources": [s.to_json() for s in self.sources],
         }
 
 
@@ -143,7 +145,11 @@ def build_chain(
             question = analyze(text, index.catalog())
             if not (filters and filters.where()):
                 exact = from_catalog(index, question)
-                if exact is not None:
+                model = reader.shipped() if settings.reader else None
+                # A confident catalog answer the reader finds beside the question (a route that matched a word,
+                # not what was asked) gives way to the extractive answer.
+                if exact is not None and (not exact.confident or model is None
+                                          or reading.agrees(question, exact.answer, model)):
                     return exact
             # a later question of a message ("... ใช่ไหม ได้เงินเท่าไหร่") is searched for with the one before
             hits = search(index, f"{context} {question.search_text}".strip(), k=POOL, filters=filters)
@@ -302,13 +308,21 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
     row = selection.question_features(index, question, cands, x, p)
     answerable = selection.load_model("answerability")
     probability = float(answerable.predict(row[None, :])[0]) if cands else 0.0
-    threshold = index.settings.min_answerable
-    threshold = answerable.threshold if threshold is None else threshold
-    evidence = {"answerable": round(probability, 4), "threshold": round(threshold, 4),
-                "selection": round(float(p.max()), 4) if len(p) else 0.0}
+    threshold = answerable.threshold
+    evidence = {"selection": round(float(p.max()), 4) if len(p) else 0.0}
+    model = reader.shipped() if index.settings.reader and question.content else None
+    read = reading.read(question, cands, p, probability, model) if model is not None and cands else None
+    if read is not None:
+        evidence["features_answerable"] = round(probability, 4)
+        probability, threshold, p = read.probability, read.threshold, read.scores
+        evidence["reader"] = round(float(p.max()), 4)
+    if index.settings.min_answerable is not None:
+        threshold = index.settings.min_answerable
+    evidence.update(answerable=round(probability, 4), threshold=round(threshold, 4))
     # A question with no content word ("???", emoji) asks nothing the documents could answer.
     confident = bool(hits and question.content and len(p) and p.max() > 0) and probability >= threshold
     picked = pick_units(cands, p) if confident else []
+    short = read.short_answer if read is not None and picked else ""
     cited: list[Hit] = []
     parts: list[str] = []
     quotes: dict[str, str] = {}
@@ -326,11 +340,14 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
     if parts:
         # Said once: the answer quotes a source written in the other language.
         body = " ".join(parts) + (f" {text['other_lang']}" if any(h.lang != lang for h in cited) else "")
+        if short and confident:
+            body = f"{short} — {body}"
     else:
         confident = False
         nearest = "; ".join(f"[{s.n}] {s.title}" for s in sources)
         body = f"{text['none']} {text['nearest']}: {nearest}" if sources else text["none"]
-    return Answer(question.raw, lang, body, confident, sources, hits, evidence)
+    return Answer(question.raw, lang, body, confident, sources, hits, evidence,
+                  short_answer=short if confident else "")
 
 
 def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: float = SECOND_RATIO

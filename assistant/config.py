@@ -56,6 +56,9 @@ class Settings:
     # The answerability probability a confident answer needs; None: the threshold the model was calibrated
     # with (assistant/models/answerability.json, set by `make train` for precision on held-out data).
     min_answerable: float | None = None
+    # The neural reader (assistant/reader.py) ranks the shortlisted units and decides answerability; off: the
+    # feature models alone (assistant/selection.py), as `evals/bench_answers.py` compares.
+    reader: bool = True
     max_file_mb: float = DEFAULT_MAX_FILE_MB
     max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
     max_ocr_pages: int = DEFAULT_MAX_OCR_PAGES
@@ -96,6 +99,12 @@ def _coerce(name: str, type_name: Any, raw: str) -> Any:
             return float(raw)
     except ValueError:
         raise MuangError(f"{_ENV_PREFIX}{name.upper()}={raw!r} is not a number") from None
+    if kind == "bool":
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise MuangError(f"{_ENV_PREFIX}{name.upper()}={raw!r} is not one of 1, 0, true, false, on, off")
     if kind == "Path":
         return Path(raw)
     return raw

@@ -134,6 +134,31 @@ class Tokenizer:
         text = self._spaces.sub(" ", text.translate(self._table))
         return ("" if text.startswith(" ") else "\u2581") + text.replace(" ", "\u2581")
 
+    def normalized_map(self, text: str) -> tuple[str, list[int]]:
+        """`normalized(text)` and, for each of its characters, the index of the character of `text` it
+        came from (an inserted leading metaspace maps to 0)."""
+        out: list[str] = [] if text.startswith(" ") or not text else ["\u2581"]
+        where: list[int] = [0] * len(out)
+        table = self._table
+        for i, ch in enumerate(text):
+            for piece in (table.get(ord(ch), ch) or ""):
+                if piece == " " and out and out[-1] == "\u2581":
+                    continue  # runs of spaces collapse into one
+                out.append("\u2581" if piece == " " else piece)
+                where.append(i)
+        return "".join(out), where
+
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Content token ids of one text and each token's (start, end) character span in `text`."""
+        norm, where = self.normalized_map(text)
+        encoding = self._hf.encode(norm, add_special_tokens=False)
+        spans = []
+        for start, end in encoding.offsets:
+            a = where[start] if start < len(where) else len(text)
+            b = where[end - 1] + 1 if 0 < end <= len(where) else a
+            spans.append((a, max(a, b)))
+        return encoding.ids, spans
+
     def encode(self, texts: list[str]) -> list[list[int]]:
         """Content token ids (no <s>, </s>) of each text."""
         return [e.ids for e in self._hf.encode_batch([self.normalized(t) for t in texts], add_special_tokens=False)]

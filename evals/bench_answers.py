@@ -2,12 +2,15 @@
 
     .venv/bin/python evals/bench_answers.py --label after            # this checkout
     PYTHONPATH=/path/to/old/checkout .venv/bin/python evals/bench_answers.py --label before
+    MUANG_READER=0 .venv/bin/python evals/bench_answers.py --label features   # the feature models alone
     .venv/bin/python evals/bench_answers.py --table                   # print the table of saved runs
 
 Sets: evals/gold.jsonl, evals/conversations.jsonl and evals/unanswerable.jsonl over corpus/; XQuAD dev
 (../shared/benchmarks/xquad, th and en); iapp-train (../shared/benchmarks/iapp-train). For each, "held-out"
 rows are the part no training or tuning saw (evals/splits.py: one document in five); the model in
-assistant/models/ was trained on the rest. Indexes use the default embedders and are built once under
+assistant/models/ was trained on the rest (the reader also leaves out a calibration part, on which its
+answerability is fitted: evals/calibrate_reader.py). A run with the neural reader (the default) and one with
+MUANG_READER=0 (the feature models that came before it) give the two columns side by side. Indexes use the default embedders and are built once under
 index/bench-answers/ (MUANG_BENCH_ANSWERS_DIR). Columns: answer accuracy (answerable questions whose answer
 contains the gold span), abstention on unanswerable (`who: out`), false abstention (answerable questions
 answered unconfidently), Recall@1 and MRR@10. Results: evals/results/bench_answers_<label>.json.

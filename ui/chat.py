@@ -94,12 +94,13 @@ def chat_turn(service: Service, question_text: str, city: str | None, smart: str
     if result.get("mode") != "llm":
         for step in range(1, STREAM_STEPS):
             history[-1] = {"role": "assistant", "content": render.answer_markdown(
-                full[: len(full) * step // STREAM_STEPS], True, [], lang)}
+                full[: len(full) * step // STREAM_STEPS], True, [], lang, result.get("short_answer", ""))}
             yield history, gr.update(), "", history, recs
             time.sleep(STREAM_DELAY)
     footer = render.answer_footer(result, lang, service.settings.llm_model or "")
     history[-1] = {"role": "assistant",
-                   "content": render.answer_markdown(full, result["confident"], result["sources"], lang) + footer}
+                   "content": render.answer_markdown(full, result["confident"], result["sources"], lang,
+                                                      result.get("short_answer", "")) + footer}
     recs[-1] = {"question": text, "answer": full, "confident": result["confident"], "sources": result["sources"],
                 "standalone": result.get("standalone"), "mode": result.get("mode"), "notice": result.get("notice")}
     panel = render.sources_html(result["sources"], result.get("standalone") or text, lang, result["confident"])

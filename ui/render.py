@@ -100,11 +100,16 @@ def question_words(question: str) -> list[str]:
     return content_tokens(question)
 
 
-def answer_markdown(answer_text: str, confident: bool, sources: list[dict[str, Any]], lang: str) -> str:
-    """The chat message of one answer: escaped text with citations [n] in bold, a mark when not
-    confident, and a short list of the sources."""
+def answer_markdown(answer_text: str, confident: bool, sources: list[dict[str, Any]], lang: str,
+                    short_answer: str = "") -> str:
+    """The chat message of one answer: the short answer in bold, escaped text with citations [n] in bold, a
+    mark when not confident, and a short list of the sources."""
     pieces = []
     last = 0
+    lead = f"{short_answer} — "
+    if short_answer and answer_text.startswith(lead):
+        pieces.append(f"**{esc_md(short_answer)}** — ")
+        answer_text = answer_text[len(lead):]
     for match in _CITATION.finditer(answer_text):
         pieces.append(esc_md(answer_text[last:match.start()]))
         pieces.append(f'<b class="cite">&#91;{match.group(1)}&#93;</b>')

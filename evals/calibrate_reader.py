@@ -1,0 +1,213 @@
+"""Fit answerability over the neural reader on questions it never saw, and choose its settings.
+
+    .venv/bin/python evals/calibrate_reader.py collect   # run retrieval + reader on every calibration question
+    .venv/bin/python evals/calibrate_reader.py fit       # -> assistant/models/reader_answerability.json
+    make train-reader                                    # train, then both
+
+Questions: the calibration part (evals/splits.py) of evals/gold.jsonl, evals/unanswerable.jsonl, XQuAD (th,
+en) and iapp-train: kept out of the reader's training and out of the held-out part. Each answerable question
+is run twice: over its own retrieval, and with its gold documents removed (SQuAD 2.0 style: then the right
+decision is to abstain). Indexes are the ones evals/bench_answers.py uses (index/bench-answers/).
+
+`fit` reports, on those questions: top-1 of the reader among the feature model's best N units (for the N
+tried), then fits a logistic model over reading.FEATURES (label: the unit the reader ranks first holds the
+answer), with the threshold that keeps CONFIDENT of the answerable questions confident, and the span
+probability above which short answers are right at least SHORT_PRECISION of the time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "evals"))
+
+import numpy as np  # noqa: E402
+
+from assistant import reader, reading, selection  # noqa: E402
+from assistant.analysis import analyze  # noqa: E402
+from assistant.evaluation import contains_answer, expects_unknown, load_gold  # noqa: E402
+from assistant.retrieval import search  # noqa: E402
+from bench_answers import SETS, index_for  # noqa: E402
+from splits import part_of  # noqa: E402
+from train_answers import fit_logistic  # noqa: E402
+
+CALIBRATION = ROOT / "evals" / "train" / "reader-calibration.jsonl"
+OUT = selection.MODELS / "reader_answerability.json"
+SEED = 13
+SHORTLIST = 16          # units read per question here; reading.READ_UNITS is chosen from these
+TRIED = (4, 6, 8, 12, 16)
+MAX_IAPP = 400
+CONFIDENT = 0.95
+SHORT_PRECISION = 0.85
+
+
+def collect(out: Path = CALIBRATION, limit: int | None = None) -> None:
+    model = reader.Reader()
+    root = ROOT / "index" / "bench-answers"
+    rng = random.Random(SEED)
+    n = 0
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for name in ("gold", "unanswerable", "xquad-th", "xquad-en", "iapp"):
+            documents, questions = SETS[name]
+            index = index_for(documents, root)
+            rows = [r for r in load_gold(questions) if part_of(r) == "calibration" and not r.get("turns")]
+            if name == "iapp" and len(rows) > MAX_IAPP:
+                rows = rng.sample(rows, MAX_IAPP)
+            if limit:
+                rows = rows[:limit]
+            started = time.time()
+            for k, row in enumerate(rows):
+                groups = row.get("answer_contains") or []
+                answerable = bool(groups) and not expects_unknown(groups)
+                question = analyze(row["question"], index.catalog())
+                hits = search(index, question.search_text, k=20)
+                runs = [("own", hits)]
+                if answerable and row.get("gold_docs"):
+                    runs.append(("negative", [h for h in hits if h.doc_id not in set(row["gold_docs"])]))
+                for run, run_hits in runs:
+                    f.write(json.dumps(one(index, model, question, run_hits, groups, answerable and run == "own",
+                                           name, run, row["id"]), ensure_ascii=False) + "\n")
+                    n += 1
+                if k % 50 == 0:
+                    print(f"  {name} {k}/{len(rows)} ({time.time() - started:.0f} s)", file=sys.stderr)
+    tmp.replace(out)
+    print(f"wrote {out}: {n} runs", file=sys.stderr)
+
+
+def one(index, model, question, hits, groups, answerable, name, run, qid) -> dict:
+    from assistant.answering import from_catalog
+
+    cands = selection.candidates(index, hits)
+    record = {"id": qid, "set": name, "run": run, "answerable": answerable, "units": []}
+    if run == "own" and name in ("gold", "unanswerable"):
+        exact = from_catalog(index, question)
+        if exact is not None:
+            main = exact.answer.split("[1]")[0]
+            [r] = model.read(question.corrected or question.raw, [("", main)])
+            record["catalog"] = {"relevance": r.relevance, "confident": exact.confident,
+                                 "right": bool(groups) and contains_answer(exact.answer, groups)}
+    if not cands or not question.content:
+        return record
+    x = selection.unit_features(index, question, cands)
+    p = selection.load_model("selection").predict(x)
+    p = np.where(selection.about(index, question, cands), p, 0.0)
+    qrow = selection.question_features(index, question, cands, x, p)
+    record["features_probability"] = float(selection.load_model("answerability").predict(qrow[None, :])[0])
+    chosen = reading.shortlist(p, SHORTLIST)
+    readings = model.read(question.corrected or question.raw,
+                          [(cands[i].hit.doc.get("title", ""), cands[i].unit.text) for i in chosen])
+    for i, r in zip(chosen, readings):
+        text = cands[i].unit.text
+        short = r.short_answer(text)
+        record["units"].append({
+            "p": float(p[i]), "relevance": r.relevance, "span_probability": r.span_probability,
+            "right": answerable and contains_answer(text, groups),
+            "short_right": answerable and bool(short) and contains_answer(short, groups)
+            and len(short) <= max(len(a) for g in groups for a in g) + 12,
+            "same_lang": cands[i].hit.lang == question.lang})
+    return record
+
+
+def features(record: dict, n: int) -> tuple[np.ndarray, bool, dict] | None:
+    units = record["units"][:n]
+    if not units:
+        return None
+    relevance = np.array([u["relevance"] for u in units])
+    order = np.argsort(-relevance, kind="stable")
+    best = units[order[0]]
+    gap = float(relevance[order[0]] - relevance[order[1]]) if len(order) > 1 else 10.0
+    row = np.array([relevance[order[0]], gap, best["span_probability"], reading._logit(best["p"]),
+                    reading._logit(record["features_probability"])])
+    return row, bool(best["right"]), best
+
+
+def fit(path: Path = CALIBRATION, out: Path = OUT) -> dict:
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    report: dict = {"runs": len(records)}
+    own = [r for r in records if r["run"] == "own" and r["answerable"]]
+    for n in TRIED:
+        per_set = {}
+        for name in sorted({r["set"] for r in own}):
+            rows = [r for r in own if r["set"] == name]
+            top1 = [bool(r["units"]) and features(r, n)[1] for r in rows]
+            held = [any(u["right"] for u in r["units"][:n]) for r in rows]
+            per_set[name] = {"top1": round(float(np.mean(top1)), 3), "in_shortlist": round(float(np.mean(held)), 3)}
+        report[f"top{n}"] = per_set
+    n = reading.READ_UNITS
+    xs, ys, ws, kinds = [], [], [], []
+    weights = {"gold": 4.0, "unanswerable": 4.0}
+    for r in records:
+        found = features(r, n)
+        if found is None:
+            continue
+        row, right, _ = found
+        xs.append(row)
+        ys.append(r["answerable"] and right)
+        ws.append(weights.get(r["set"], 1.0))
+        kinds.append((r["set"], r["run"], r["answerable"]))
+    x, y, w = np.array(xs), np.array(ys), np.array(ws)
+    model = fit_logistic(x, y, w, reading.FEATURES)
+    p = model.predict(x)
+    answerable = np.array([a for _, _, a in kinds])
+    grid = np.round(np.arange(0.02, 0.96, 0.01), 2)
+    # Questions with no candidate at all are unconfident whatever the threshold: they count against it.
+    missing = sum(1 for r in own if not r["units"])
+    total = answerable.sum() + missing
+    kept = [t for t in grid if (p[answerable] >= t).sum() / total >= CONFIDENT]
+    threshold = float(max(kept)) if kept else float(grid[0])
+    by_kind: dict = {}
+    for (name, run, ans), prob, label in zip(kinds, p, y):
+        key = f"{name}:{run}" + ("" if ans or run == "negative" else ":out")
+        d = by_kind.setdefault(key, {"n": 0, "confident": 0, "right_confident": 0})
+        d["n"] += 1
+        d["confident"] += int(prob >= threshold)
+        d["right_confident"] += int(prob >= threshold and label)
+    report["at_threshold"] = {k: {"n": v["n"], "confident": round(v["confident"] / v["n"], 3),
+                                  "right_and_confident": round(v["right_confident"] / v["n"], 3)}
+                              for k, v in sorted(by_kind.items())}
+    # Short answers: the lowest span probability at which the confident right answers' short answers are
+    # right at least SHORT_PRECISION of the time.
+    spans = [(features(r, n)[2]["span_probability"], features(r, n)[2]["short_right"])
+             for r in own if r["units"] and features(r, n)[1] and features(r, n)[2]["same_lang"]]
+    short_min = 0.95
+    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
+        chosen = [ok for s, ok in spans if s >= t]
+        if chosen and np.mean(chosen) >= SHORT_PRECISION:
+            short_min = float(t)
+            report["short_answer"] = {"min_span_probability": short_min, "precision": round(float(np.mean(chosen)), 3),
+                                      "coverage": round(len(chosen) / max(len(spans), 1), 3)}
+            break
+    catalog = [r["catalog"] for r in records if r.get("catalog")]
+    report["catalog"] = {"n": len(catalog),
+                         "right_relevance": sorted(round(c["relevance"], 2) for c in catalog if c["right"]),
+                         "other_relevance": sorted(round(c["relevance"], 2) for c in catalog if not c["right"])}
+    model = selection.Model(model.names, model.mean, model.scale, model.coef, model.intercept, threshold,
+                            {"rows": int(len(x)), "read_units": n, "short_answer": short_min,
+                             "threshold_rule": f"highest keeping {CONFIDENT:.0%} of answerable calibration questions confident",
+                             "at_threshold": report["at_threshold"]})
+    out.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=["collect", "fit", "all"])
+    parser.add_argument("--limit", type=int)
+    args = parser.parse_args()
+    if args.step in ("collect", "all"):
+        collect(limit=args.limit)
+    if args.step in ("fit", "all"):
+        print(json.dumps(fit(), ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
