@@ -28,7 +28,7 @@ from assistant import reader, reading, selection
 from assistant.analysis import Question, analyze, is_negation, respell
 from assistant.chunking import normalize
 from assistant.config import MAX_QUESTION_CHARS
-from assistant.documents import strip_controls
+from assistant.documents import detect_lang, strip_controls
 from assistant.errors import MuangError
 from assistant.questions import split_questions, states_unknown
 from assistant.retrieval import Filters, Hit, Index, search
@@ -86,12 +86,15 @@ class Answer:
     standalone: str = ""          # the question as answered, after a follow-up took the conversation's subject
     notice: str | None = None     # why the LLM answer was shortened or replaced by the extractive one
     short_answer: str = ""        # the reader's short answer ("จังหวัดระยอง") that opens `answer`, if any
+    history_used: int = 0         # messages of the given conversation that were read
+    history_ignored: int = 0      # older ones beyond the bounds (assistant/conversation.py MAX_HISTORY_*)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question, "language": self.language, "answer": self.answer,
             "confident": self.confident, "mode": self.mode, "standalone": self.standalone or self.question,
             "notice": self.notice, "short_answer": self.short_answer,
+            "history_used": self.history_used, "history_ignored": self.history_ignored,
             "sources": [s.to_json() for s in self.sources],
         }
 
@@ -117,7 +120,7 @@ def build_chain(
     """
     from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-    from assistant.conversation import check_history
+    from assistant.conversation import bound_history, check_history
 
     guard = lock or nullcontext()
     settings = index.settings
@@ -139,10 +142,12 @@ def build_chain(
 
     def extract(state: dict[str, Any]) -> Answer:
         filters = state.get("filters")
+        language = detect_lang(state["question"])
         k = state.get("k") or settings.top_k
 
         def one(text: str, context: str = "") -> Answer:
-            question = analyze(text, index.catalog())
+            # The answer speaks the question's language, whatever language the conversation was in.
+            question = replace(analyze(text, index.catalog()), lang=language)
             if not (filters and filters.where()):
                 exact = from_catalog(index, question)
                 model = reader.shipped() if settings.reader else None
@@ -178,11 +183,15 @@ def build_chain(
         if settings.llm_url and result.mode == "extractive" and result.confident:
             result = generated(index, result, state.get("k") or settings.top_k, on_text, guard)
         result.question, result.standalone = state["question"], state["standalone"]
+        result.history_used = len(state["history"])
+        result.history_ignored = state["history_given"] - len(state["history"])
         return result
 
     return (
         RunnablePassthrough.assign(question=lambda s: check_question(s["question"]),
                                    history=lambda s: check_history(s.get("history")))
+        | RunnablePassthrough.assign(history=lambda s: bound_history(s["history"]),
+                                     history_given=lambda s: len(s["history"]))
         | RunnablePassthrough.assign(standalone=RunnableLambda(standalone))
         | RunnablePassthrough.assign(extracted=RunnableLambda(extract))
         | RunnableLambda(finish)

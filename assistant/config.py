@@ -31,6 +31,9 @@ DEFAULT_LLM_TIMEOUT = 60.0
 # The public server: questions per minute per client (0: no limit), staff session length, how long a LINE
 # user's earlier turns count as the conversation, and the LINE Messaging API host.
 DEFAULT_RATE_LIMIT = 20
+# Bytes a public request body may have (REST, LINE webhook, the UI's API calls), in KB: a question, its
+# filters and a bounded conversation fit many times over; proposals and uploads take up to max_file_mb.
+DEFAULT_MAX_REQUEST_KB = 256
 DEFAULT_SESSION_HOURS = 8.0
 DEFAULT_LINE_HISTORY_MINUTES = 30.0
 DEFAULT_LINE_API_URL = "https://api.line.me"
@@ -65,6 +68,7 @@ class Settings:
     ocr_min_confidence: float = DEFAULT_OCR_MIN_CONFIDENCE
     ocr_langs: str = DEFAULT_OCR_LANGS
     rate_limit: int = DEFAULT_RATE_LIMIT
+    max_request_kb: float = DEFAULT_MAX_REQUEST_KB
     session_hours: float = DEFAULT_SESSION_HOURS
     workers: int = 1
     line_channel_secret: str | None = None

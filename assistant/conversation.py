@@ -30,6 +30,11 @@ from assistant.errors import MuangError
 from assistant.lexical import content_tokens, tokenize
 
 MAX_TURNS = 20          # user turns of history read (the rest is older than any follow-up reaches)
+# Where a conversation enters (REST, UI, LINE, --history): the last MAX_HISTORY_MESSAGES messages within
+# MAX_HISTORY_CHARS characters, each cut to MAX_TURN_CHARS; older messages are ignored (and counted).
+MAX_HISTORY_MESSAGES = 2 * MAX_TURNS
+MAX_HISTORY_CHARS = 16_000
+MAX_TURN_CHARS = 2_000
 # A word is about another topic than the conversation's city when this much larger a share of the other
 # documents (criteria, programme) than of the city documents uses it: "criteria", "TSCCI", "สิทธิประโยชน์".
 TOPIC_MARGIN = 0.2
@@ -391,6 +396,26 @@ def check_history(history: Any) -> list[Message]:
                              '{"role": "user"|"assistant", "content": ...}')
         out.append({"role": item["role"], "content": item["content"]})
     return out
+
+
+def bound_history(history: list[Message]) -> list[Message]:
+    """The part of a checked conversation that follow-ups read: the newest MAX_HISTORY_MESSAGES messages, each
+    cut to MAX_TURN_CHARS, as many as fit in MAX_HISTORY_CHARS (newest first).
+
+    >>> long = [{"role": "user", "content": "x" * 3000}] * 100
+    >>> kept = bound_history(long)
+    >>> len(kept), max(len(m["content"]) for m in kept), sum(len(m["content"]) for m in kept) <= MAX_HISTORY_CHARS
+    (8, 2000, True)
+    """
+    kept: list[Message] = []
+    total = 0
+    for message in reversed(history[-MAX_HISTORY_MESSAGES:]):
+        text = message["content"][:MAX_TURN_CHARS]
+        if total + len(text) > MAX_HISTORY_CHARS:
+            break
+        total += len(text)
+        kept.append({"role": message["role"], "content": text})
+    return kept[::-1]
 
 
 def load_history(path: Path) -> list[Message]:

@@ -401,6 +401,9 @@ def create_app(settings: Settings, service: Service | None = None):
     blocks.queue(default_concurrency_limit=ASK_CONCURRENCY, max_size=256)
     app = gr.mount_gradio_app(app, blocks, path="/", css=render.CSS, show_error=False, footer_links=[],
                               max_file_size=f"{int(settings.max_file_mb)}mb")
+    from ui.limits import BodyLimit, limit_for
+
+    app.add_middleware(BodyLimit, limit=limit_for(settings))
     app.state.service = service
     return app
 
