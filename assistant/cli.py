@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--history", type=Path, metavar="FILE.json",
                            help="the conversation so far: a JSON list of earlier questions or of messages "
                                 '{"role": "user"|"assistant", "content": ...}')
+            p.add_argument("--local", action="store_true",
+                           help="answer in this process even when a `muang serve` runs on the index")
+            p.add_argument("--verbose", action="store_true", help="say how the question was answered (stderr)")
             p.set_defaults(func=cmd_ask)
         else:
             p.add_argument("--kind", help="only documents of this kind (city, smarts, criteria, process, ...)")
@@ -168,6 +171,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.local and not settings.llm_url:
+        data = _ask_running_server(args, settings)
+        if data is not None:
+            print(json.dumps(data, ensure_ascii=False) if args.json else _format_answer(data))
+            return 0
     from assistant.answering import answer
     from assistant.conversation import load_history
     from assistant.retrieval import Index
@@ -182,6 +190,34 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(_format_answer(result.to_json()))
     return 0
+
+
+def _ask_running_server(args: argparse.Namespace, settings: Settings) -> dict[str, Any] | None:
+    """The answer of the `muang serve` running on this index (the same JSON), or None to answer in-process."""
+    from assistant import running
+
+    server = running.find(settings.index_dir)
+    if server is None:
+        if args.verbose:
+            print(f"muang: no server running on {settings.index_dir}; answering in-process", file=sys.stderr)
+        return None
+    payload: dict[str, Any] = {"question": args.question, "k": args.k, "city": args.city, "smart": args.smart,
+                               "lang": args.lang}
+    if args.history:
+        try:
+            payload["history"] = json.loads(Path(args.history).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None  # the in-process path names what is wrong with the file
+    started = time.perf_counter()
+    try:
+        data = running.ask(server, {k: v for k, v in payload.items() if v is not None})
+    except running.Refused as exc:
+        raise MuangError(str(exc)) from None
+    if args.verbose:
+        how = (f"asked the running server at {server['url']} ({time.perf_counter() - started:.2f} s)" if data
+               else f"the server at {server['url']} did not answer; answering in-process")
+        print(f"muang: {how}", file=sys.stderr)
+    return data
 
 
 def _format_answer(data: dict[str, Any]) -> str:

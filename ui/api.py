@@ -22,6 +22,7 @@ from assistant.config import MAX_QUESTION_CHARS
 from assistant.documents import detect_lang
 from assistant.errors import MuangError
 from assistant.ratelimit import Limited
+from assistant.running import HEADER as LOCAL_HEADER
 
 log = logging.getLogger("muang.api")
 MAX_PROPOSAL_CHARS = 200_000
@@ -75,9 +76,12 @@ def install(app: FastAPI, service) -> None:
               description="Returns exactly the `muang ask --json` object; each source also has its `origin`.")
     def ask(body: AskRequest, request: Request) -> Any:
         history = [m.model_dump() if isinstance(m, Message) else m for m in body.history or []] or None
+        # `muang ask` on this host, holding the token from the index folder, is not a public client.
+        token = getattr(request.app.state, "local_token", None)
+        local = token is not None and request.headers.get(LOCAL_HEADER) == token
         try:
             return service.ask(body.question, body.city, body.smart, body.lang, history=history,
-                               client=client_key(request), k=body.k)
+                               client=None if local else client_key(request), k=body.k)
         except Limited as exc:
             return error(429, exc.message(detect_lang(body.question)),
                          {"Retry-After": str(max(1, round(exc.retry_after)))})

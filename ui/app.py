@@ -420,11 +420,32 @@ class Server:
                                 timeout_graceful_shutdown=5)
         self.server = uvicorn.Server(config)
         self.thread = None
+        self.host, self.port, self.settings = host, port, settings
+        self.announced: tuple | None = None
+
+    def _announce(self) -> None:
+        """Tell `muang ask` on this index where to ask (assistant/running.py)."""
+        from assistant import running
+
+        try:
+            self.announced = running.announce(self.settings.index_dir, self.host, self.port)
+            self.app.state.local_token = self.announced[1]
+        except OSError:
+            self.announced = None  # a read-only index folder: `muang ask` answers in-process
+
+    def _withdraw(self) -> None:
+        from assistant import running
+
+        if self.announced:
+            running.withdraw(*self.announced)
+            self.announced = None
 
     def run(self) -> None:
+        self._announce()
         try:
             self.server.run()
         finally:
+            self._withdraw()
             self.service.close()
 
     def start(self) -> "Server":
@@ -438,9 +459,11 @@ class Server:
             if not self.thread.is_alive() or time.monotonic() > deadline:
                 raise MuangError("the server did not start (is the port in use?)")
             time.sleep(0.05)
+        self._announce()
         return self
 
     def close(self) -> None:
+        self._withdraw()
         self.server.should_exit = True
         if self.thread is not None:
             self.thread.join(timeout=15)
