@@ -11,7 +11,6 @@ enough (SHORT_ANSWER, chosen there too) and the quoted unit is in the question's
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -24,14 +23,15 @@ if TYPE_CHECKING:
     from assistant.analysis import Question
 
 READ_UNITS = 8  # units the reader reads per question: evals/calibrate_reader.py measures top-N recall
-FEATURES = ("reader_best", "reader_gap", "span_probability", "selection_log_odds", "features_log_odds")
+UNIT_FEATURES = ("relevance", "selection_log_odds", "span_probability")
+FEATURES = ("rank_best", "rank_gap", "relevance", "span_probability", "selection_log_odds", "features_log_odds")
 
 
 @dataclass
 class Reading:
     """The reader's view of a question's candidates."""
 
-    scores: np.ndarray          # per candidate: the reader's probability (0 for units it did not read)
+    scores: np.ndarray          # per candidate: its ranking probability (0 for units the reader did not read)
     features: np.ndarray        # one row of FEATURES
     probability: float          # calibrated answerability
     threshold: float
@@ -45,9 +45,35 @@ def calibration() -> selection.Model | None:
     return selection.load_model("reader_answerability") if path.exists() else None
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
+@lru_cache(maxsize=1)
+def ranking() -> selection.Model | None:
+    """The units' ranking: the reader's relevance stacked with the feature model's probability (fitted where it
+    measurably helps, else absent: then the reader's relevance alone ranks)."""
+    path = selection.MODELS / "reader_ranking.json"
+    return selection.load_model("reader_ranking") if path.exists() else None
+
+
+def logit(p: float | np.ndarray) -> float | np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def rank_scores(relevance: np.ndarray, selection_p: np.ndarray, span_p: np.ndarray,
+                ranker: selection.Model | None) -> np.ndarray:
+    """Log-odds that each read unit is the answer."""
+    if ranker is None:
+        return relevance
+    return ranker.log_odds(np.column_stack([relevance, logit(selection_p), span_p]))
+
+
+def question_row(z: np.ndarray, relevance: np.ndarray, span_p: np.ndarray, selection_p: np.ndarray,
+                 features_probability: float) -> tuple[np.ndarray, int]:
+    """One row of FEATURES and the index of the best read unit."""
+    order = np.argsort(-z, kind="stable")
+    best = int(order[0])
+    gap = float(z[best] - z[order[1]]) if len(order) > 1 else 10.0
+    return np.array([z[best], gap, relevance[best], span_p[best], float(logit(selection_p[best])),
+                     float(logit(features_probability))]), best
 
 
 def shortlist(p: np.ndarray, n: int = READ_UNITS) -> list[int]:
@@ -57,33 +83,30 @@ def shortlist(p: np.ndarray, n: int = READ_UNITS) -> list[int]:
 
 
 def read(question: "Question", cands: list[selection.Candidate], p: np.ndarray, features_probability: float,
-         model: reader.Reader, n: int = READ_UNITS) -> Reading | None:
+         model: reader.Reader, n: int | None = None) -> Reading | None:
     """The reader's ranking and answerability, or None when no candidate is about the question."""
-    chosen = shortlist(p, n)
+    calibrated = calibration()
+    info = (calibrated.info or {}) if calibrated is not None else {}
+    chosen = shortlist(p, n or int(info.get("read_units", READ_UNITS)))
     if not chosen:
         return None
     text = question.corrected or question.raw
     readings = model.read(text, [(cands[i].hit.doc.get("title", ""), cands[i].unit.text) for i in chosen])
     relevance = np.array([r.relevance for r in readings])
+    span_p = np.array([r.span_probability for r in readings])
+    z = rank_scores(relevance, p[chosen], span_p, ranking())
+    row, best = question_row(z, relevance, span_p, p[chosen], features_probability)
     scores = np.zeros(len(cands))
-    scores[chosen] = 1.0 / (1.0 + np.exp(-relevance))
-    order = np.argsort(-relevance, kind="stable")
-    best = readings[order[0]]
-    gap = float(relevance[order[0]] - relevance[order[1]]) if len(order) > 1 else 10.0
-    row = np.array([relevance[order[0]], gap, best.span_probability, _logit(float(p[chosen[order[0]]])),
-                    _logit(features_probability)])
-    calibrated = calibration()
+    scores[chosen] = 1.0 / (1.0 + np.exp(-z))
     if calibrated is not None:
-        probability = float(calibrated.predict(row[None, :])[0])
-        threshold = calibrated.threshold
-        short_min = float((calibrated.info or {}).get("short_answer", 0.5))
+        probability, threshold = float(calibrated.predict(row[None, :])[0]), calibrated.threshold
     else:
-        probability, threshold, short_min = float(scores[chosen[order[0]]]), 0.5, 0.5
-    unit = cands[chosen[order[0]]]
-    short = best.short_answer(unit.unit.text) if best.span_probability >= short_min else ""
+        probability, threshold = float(scores[chosen[best]]), 0.5
+    unit = cands[chosen[best]]
+    short = readings[best].short_answer(unit.unit.text) if span_p[best] >= float(info.get("short_answer", 0.5)) else ""
     if unit.hit.lang != question.lang or len(short) >= 0.8 * len(unit.unit.text.strip()):
         short = ""  # the short answer must be in the question's language, and shorter than the quote
-    return Reading(scores, row, probability, threshold, best.span_probability, short)
+    return Reading(scores, row, probability, threshold, float(span_p[best]), short)
 
 
 def agrees(question: "Question", answer: str, model: reader.Reader) -> bool:

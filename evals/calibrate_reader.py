@@ -46,6 +46,7 @@ TRIED = (4, 6, 8, 12, 16)
 MAX_IAPP = 400
 CONFIDENT = 0.95
 SHORT_PRECISION = 0.85
+CATALOG_MARGIN = 1.0  # log-odds below the lowest right catalog answer
 
 
 def collect(out: Path = CALIBRATION, limit: int | None = None) -> None:
@@ -116,36 +117,77 @@ def one(index, model, question, hits, groups, answerable, name, run, qid) -> dic
     return record
 
 
-def features(record: dict, n: int) -> tuple[np.ndarray, bool, dict] | None:
+def arrays(record: dict, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
     units = record["units"][:n]
+    return (np.array([u["relevance"] for u in units]), np.array([u["p"] for u in units]),
+            np.array([u["span_probability"] for u in units]), units)
+
+
+def features(record: dict, n: int, ranker) -> tuple[np.ndarray, bool, dict] | None:
+    """The FEATURES row of one run, whether its best unit holds the answer, and that unit's record."""
+    relevance, p, span, units = arrays(record, n)
     if not units:
         return None
-    relevance = np.array([u["relevance"] for u in units])
-    order = np.argsort(-relevance, kind="stable")
-    best = units[order[0]]
-    gap = float(relevance[order[0]] - relevance[order[1]]) if len(order) > 1 else 10.0
-    row = np.array([relevance[order[0]], gap, best["span_probability"], reading._logit(best["p"]),
-                    reading._logit(record["features_probability"])])
-    return row, bool(best["right"]), best
+    z = reading.rank_scores(relevance, p, span, ranker)
+    row, best = reading.question_row(z, relevance, span, p, record["features_probability"])
+    return row, bool(units[best]["right"]), units[best]
+
+
+def fit_ranker(records: list[dict], n: int):
+    rows, labels = [], []
+    for r in records:
+        relevance, p, span, units = arrays(r, n)
+        if any(u["right"] for u in units):
+            rows.append(np.column_stack([relevance, reading.logit(p), span]))
+            labels += [u["right"] for u in units]
+    x, y = np.vstack(rows), np.array(labels)
+    return fit_logistic(x, y, np.ones(len(y)), reading.UNIT_FEATURES)
+
+
+def top1(records: list[dict], n: int, ranker) -> float:
+    return float(np.mean([bool(r["units"]) and features(r, n, ranker)[1] for r in records]))
 
 
 def fit(path: Path = CALIBRATION, out: Path = OUT) -> dict:
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     report: dict = {"runs": len(records)}
     own = [r for r in records if r["run"] == "own" and r["answerable"]]
+    sets = sorted({r["set"] for r in own})
     for n in TRIED:
-        per_set = {}
-        for name in sorted({r["set"] for r in own}):
-            rows = [r for r in own if r["set"] == name]
-            top1 = [bool(r["units"]) and features(r, n)[1] for r in rows]
-            held = [any(u["right"] for u in r["units"][:n]) for r in rows]
-            per_set[name] = {"top1": round(float(np.mean(top1)), 3), "in_shortlist": round(float(np.mean(held)), 3)}
-        report[f"top{n}"] = per_set
+        report[f"top{n}"] = {name: {"reader_top1": round(top1([r for r in own if r["set"] == name], n, None), 3),
+                                    "in_shortlist": round(float(np.mean([any(u["right"] for u in r["units"][:n])
+                                                                         for r in own if r["set"] == name])), 3)}
+                             for name in sets}
     n = reading.READ_UNITS
+    # Stacking the feature model's probability into the ranking: kept only if it wins out of fold (2 folds by
+    # question) on the pooled calibration questions.
+    folds = [[r for k, r in enumerate(own) if k % 2 == f] for f in (0, 1)]
+    stacked = {name: [] for name in sets}
+    alone = {name: [] for name in sets}
+    for f in (0, 1):
+        ranker = fit_ranker(folds[1 - f], n)
+        for r in folds[f]:
+            if r["units"]:
+                stacked[r["set"]].append(features(r, n, ranker)[1])
+                alone[r["set"]].append(features(r, n, None)[1])
+    report["ranking_out_of_fold"] = {name: {"reader": round(float(np.mean(alone[name])), 3),
+                                            "stacked": round(float(np.mean(stacked[name])), 3)} for name in sets}
+    pooled_alone = np.mean([x for v in alone.values() for x in v])
+    pooled_stacked = np.mean([x for v in stacked.values() for x in v])
+    ranker = fit_ranker(own, n) if pooled_stacked > pooled_alone else None
+    ranking_path = selection.MODELS / "reader_ranking.json"
+    if ranker is not None:
+        ranker = selection.Model(ranker.names, ranker.mean, ranker.scale, ranker.coef, ranker.intercept, 0.5,
+                                 {"out_of_fold_top1": {"reader": round(float(pooled_alone), 4),
+                                                       "stacked": round(float(pooled_stacked), 4)}})
+        ranking_path.write_text(json.dumps(ranker.to_json(), indent=1) + "\n", encoding="utf-8")
+    elif ranking_path.exists():
+        ranking_path.unlink()
+    report["ranking"] = "stacked" if ranker is not None else "reader alone"
     xs, ys, ws, kinds = [], [], [], []
     weights = {"gold": 4.0, "unanswerable": 4.0}
     for r in records:
-        found = features(r, n)
+        found = features(r, n, ranker)
         if found is None:
             continue
         row, right, _ = found
@@ -173,10 +215,13 @@ def fit(path: Path = CALIBRATION, out: Path = OUT) -> dict:
     report["at_threshold"] = {k: {"n": v["n"], "confident": round(v["confident"] / v["n"], 3),
                                   "right_and_confident": round(v["right_confident"] / v["n"], 3)}
                               for k, v in sorted(by_kind.items())}
-    # Short answers: the lowest span probability at which the confident right answers' short answers are
-    # right at least SHORT_PRECISION of the time.
-    spans = [(features(r, n)[2]["span_probability"], features(r, n)[2]["short_right"])
-             for r in own if r["units"] and features(r, n)[1] and features(r, n)[2]["same_lang"]]
+    # Short answers: the lowest span probability at which the right answers' short answers are right at least
+    # SHORT_PRECISION of the time.
+    spans = []
+    for r in own:
+        found = features(r, n, ranker)
+        if found and found[1] and found[2]["same_lang"]:
+            spans.append((found[2]["span_probability"], found[2]["short_right"]))
     short_min = 0.95
     for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
         chosen = [ok for s, ok in spans if s >= t]
@@ -186,11 +231,19 @@ def fit(path: Path = CALIBRATION, out: Path = OUT) -> dict:
                                       "coverage": round(len(chosen) / max(len(spans), 1), 3)}
             break
     catalog = [r["catalog"] for r in records if r.get("catalog")]
-    report["catalog"] = {"n": len(catalog),
-                         "right_relevance": sorted(round(c["relevance"], 2) for c in catalog if c["right"]),
-                         "other_relevance": sorted(round(c["relevance"], 2) for c in catalog if not c["right"])}
+    right = sorted(c["relevance"] for c in catalog if c["right"])
+    wrong = sorted(c["relevance"] for c in catalog if not c["right"])
+    # The reader reads the catalog's composed sentences poorly (right answers such as "approved at meeting
+    # 1/2564" score as low as wrong ones), so the gate sits a margin below every right catalog answer of the
+    # calibration part, and exists only if it then still refuses some of the wrong ones.
+    catalog_min = min(right) - CATALOG_MARGIN if right else None
+    if catalog_min is not None and not any(v < catalog_min for v in wrong):
+        catalog_min = None
+    report["catalog"] = {"n": len(catalog), "min_relevance": catalog_min,
+                         "right": [round(v, 2) for v in right], "wrong": [round(v, 2) for v in wrong]}
     model = selection.Model(model.names, model.mean, model.scale, model.coef, model.intercept, threshold,
                             {"rows": int(len(x)), "read_units": n, "short_answer": short_min,
+                             "catalog_relevance": catalog_min,
                              "threshold_rule": f"highest keeping {CONFIDENT:.0%} of answerable calibration questions confident",
                              "at_threshold": report["at_threshold"]})
     out.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

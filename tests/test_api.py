@@ -62,12 +62,37 @@ def test_ask_returns_exactly_the_cli_json(url, api_settings, capsys):
 
     status, body, _ = call("POST", f"{url}/api/v1/ask", {"question": "แม่เมาะอยู่จังหวัดไหน", "k": 3})
     assert status == 200
-    assert main(["ask", "แม่เมาะอยู่จังหวัดไหน", "-k", "3", "--json", "--index-dir",
+    assert main(["ask", "แม่เมาะอยู่จังหวัดไหน", "-k", "3", "--json", "--local", "--index-dir",
                  str(api_settings.index_dir)]) == 0
     cli = json.loads(capsys.readouterr().out)
     assert body == cli
     assert "ลำปาง" in body["answer"] and body["confident"] is True
     assert body["sources"][0]["origin"] == {"source": "corpus"}
+
+
+def test_muang_ask_asks_the_running_server_of_its_index_and_falls_back_without_one(url, api_settings, capsys,
+                                                                                  tmp_path):
+    from assistant.cli import main
+
+    question = ["ask", "Where is Mae Moh?", "--json", "--verbose", "--index-dir", str(api_settings.index_dir)]
+    assert main(question) == 0
+    captured = capsys.readouterr()
+    assert "asked the running server" in captured.err
+    assert json.loads(captured.out) == call("POST", f"{url}/api/v1/ask", {"question": "Where is Mae Moh?"})[1]
+    # Bad input is refused by the server with its one line, exit status 2, as in-process.
+    assert main(["ask", "   ", "--index-dir", str(api_settings.index_dir)]) == 2
+    assert "empty" in capsys.readouterr().err
+    # A server file left by a process that is gone: answered in-process.
+    stale = tmp_path / "index"
+    top = str(api_settings.index_dir)
+    # The build (with its Chroma files) is copied; the running server's lock and databases are not.
+    shutil.copytree(api_settings.index_dir, stale,
+                    ignore=lambda folder, names: [n for n in names if n == ".lock" or
+                                                  (folder == top and ".sqlite3" in n)])
+    (stale / "SERVER.json").write_text(json.dumps({"url": url, "pid": 2 ** 22 + 12345, "token": "x"}))
+    assert main([*question[:-1], str(stale)]) == 0
+    captured = capsys.readouterr()
+    assert "answering in-process" in captured.err and "Lampang" in json.loads(captured.out)["answer"]
 
 
 def test_ask_with_history_filters_and_english(url):

@@ -1083,8 +1083,12 @@ def unquoted(result: dict) -> str:
     """The parts of an answer that are not quoted from its sources (text or title): the extractive answer's
     own words, such as "The documents I have do not answer this question" or "(The quoted source is in Thai.)"."""
     quoted = [squash(s["text"]) for s in result["sources"]] + [squash(s["title"]) for s in result["sources"]]
+    answer, short = result["answer"], result.get("short_answer") or ""
+    if short and answer.startswith(f"{short} — "):
+        # The short answer that opens an answer is a span of the quoted sentence: checked as a quote too.
+        answer = f"{short} [0] {answer[len(short) + 3:]}"
     left = []
-    for part in re.split(r"\[\d+\]", result["answer"]):
+    for part in re.split(r"\[\d+\]", answer):
         piece = squash(part).strip(";:,")
         if piece and not any(piece in q for q in quoted):
             left.append(part)

