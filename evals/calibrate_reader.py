@@ -43,6 +43,7 @@ OUT = selection.MODELS / "reader_answerability.json"
 SEED = 13
 SHORTLIST = 16          # units read per question here; reading.READ_UNITS is chosen from these
 TRIED = (4, 6, 8, 12, 16)
+TIE = 0.005           # top-1 within this of the best counts as as good
 MAX_IAPP = 400
 CONFIDENT = 0.95
 SHORT_PRECISION = 0.85
@@ -158,32 +159,39 @@ def fit(path: Path = CALIBRATION, out: Path = OUT) -> dict:
                                     "in_shortlist": round(float(np.mean([any(u["right"] for u in r["units"][:n])
                                                                          for r in own if r["set"] == name])), 3)}
                              for name in sets}
-    n = reading.READ_UNITS
-    # Stacking the feature model's probability into the ranking: kept only if it wins out of fold (2 folds by
-    # question) on the pooled calibration questions.
+    # How many units to read, and whether to stack the feature model's probability into the ranking: the
+    # choice with the best top-1 out of fold (2 folds by question) on the pooled calibration questions; within
+    # TIE of the best, fewer units (each costs reader time) and no stacking.
     folds = [[r for k, r in enumerate(own) if k % 2 == f] for f in (0, 1)]
-    stacked = {name: [] for name in sets}
-    alone = {name: [] for name in sets}
-    for f in (0, 1):
-        ranker = fit_ranker(folds[1 - f], n)
-        for r in folds[f]:
-            if r["units"]:
-                stacked[r["set"]].append(features(r, n, ranker)[1])
-                alone[r["set"]].append(features(r, n, None)[1])
-    report["ranking_out_of_fold"] = {name: {"reader": round(float(np.mean(alone[name])), 3),
-                                            "stacked": round(float(np.mean(stacked[name])), 3)} for name in sets}
-    pooled_alone = np.mean([x for v in alone.values() for x in v])
-    pooled_stacked = np.mean([x for v in stacked.values() for x in v])
-    ranker = fit_ranker(own, n) if pooled_stacked > pooled_alone else None
+    choices = {}
+    for n in TRIED:
+        per = {"reader": {name: [] for name in sets}, "stacked": {name: [] for name in sets}}
+        for f in (0, 1):
+            fitted = fit_ranker(folds[1 - f], n)
+            for r in folds[f]:
+                if r["units"]:
+                    per["stacked"][r["set"]].append(features(r, n, fitted)[1])
+                    per["reader"][r["set"]].append(features(r, n, None)[1])
+        for how, by_set in per.items():
+            choices[(n, how)] = (float(np.mean([x for v in by_set.values() for x in v])),
+                                 {name: round(float(np.mean(v)), 3) for name, v in by_set.items()})
+    report["ranking_out_of_fold"] = {f"{how} top{n}": {"pooled": round(pooled, 3), **by_set}
+                                     for (n, how), (pooled, by_set) in choices.items()}
+    best = max(pooled for pooled, _ in choices.values())
+    n, how = min((key for key, (pooled, _) in choices.items() if pooled >= best - TIE),
+                 key=lambda key: (key[0], key[1] == "stacked"))
+    ranker = fit_ranker(own, n) if how == "stacked" else None
+    pooled_stacked, pooled_alone = choices[(n, "stacked")][0], choices[(n, "reader")][0]
     ranking_path = selection.MODELS / "reader_ranking.json"
     if ranker is not None:
         ranker = selection.Model(ranker.names, ranker.mean, ranker.scale, ranker.coef, ranker.intercept, 0.5,
-                                 {"out_of_fold_top1": {"reader": round(float(pooled_alone), 4),
-                                                       "stacked": round(float(pooled_stacked), 4)}})
+                                 {"read_units": n,
+                                  "out_of_fold_top1": {"reader": round(pooled_alone, 4),
+                                                       "stacked": round(pooled_stacked, 4)}})
         ranking_path.write_text(json.dumps(ranker.to_json(), indent=1) + "\n", encoding="utf-8")
     elif ranking_path.exists():
         ranking_path.unlink()
-    report["ranking"] = "stacked" if ranker is not None else "reader alone"
+    report["ranking"] = f"{how}, {n} units read"
     xs, ys, ws, kinds = [], [], [], []
     weights = {"gold": 4.0, "unanswerable": 4.0}
     for r in records:
