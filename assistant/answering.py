@@ -342,9 +342,9 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
         quotes.setdefault(hit.chunk_id, sentence)
         parts.append(f"{sentence} [{n}]")
     sources = _number_sources(cited, hits, k, quotes)
-    if picked and states_unknown(picked[0][1]):
-        # The best unit says "วันที่...ไม่ปรากฏในแหล่งข้อมูลที่เรามี": the honest answer is quoted, but it does
-        # not answer the question (a second unit quoted beside it answers at most a part).
+    if any(states_unknown(sentence) for _, sentence in picked):
+        # A quoted unit says "วันที่...ไม่ปรากฏในแหล่งข้อมูลที่เรามี": the honest answer is quoted, but it does
+        # not answer the question, and a unit quoted beside it answers at most a part (often another year's).
         confident = False
     if parts:
         # Said once: the answer quotes a source written in the other language.

@@ -255,7 +255,36 @@ def fit(path: Path = CALIBRATION, out: Path = OUT) -> dict:
                              "threshold_rule": f"highest keeping {CONFIDENT:.0%} of answerable calibration questions confident",
                              "at_threshold": report["at_threshold"]})
     out.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_card_section(report, n, how, threshold, short_min)
     return report
+
+
+def write_card_section(report: dict, n: int, how: str, threshold: float, short_min: float,
+                       card: Path = reader.MODELS / "reader.md") -> None:
+    """The model card's calibration section (replaced on each fit; training writes the rest of the card)."""
+    oof = report["ranking_out_of_fold"]
+    rows = "\n".join(f"| {name} | {oof[f'reader top{n}'][name]:.3f} | {oof[f'stacked top{n}'][name]:.3f} | "
+                     f"{report['at_threshold'].get(f'{name}:own', {}).get('confident', float('nan')):.3f} | "
+                     f"{report['at_threshold'].get(f'{name}:negative', {}).get('confident', float('nan')):.3f} |"
+                     for name in sorted(k for k in oof[f"reader top{n}"] if k != "pooled"))
+    section = f"""## Calibration (`evals/calibrate_reader.py all`, seed {SEED})
+
+Fitted on the calibration part of each set (questions neither training nor the held-out measurements use):
+{report['runs']} runs, each answerable question also asked with its gold documents removed (the right
+decision then is to abstain). Chosen: {how} ranking of the best {n} units; answerability threshold {threshold:.2f} (keeps
+{CONFIDENT:.0%} of the answerable calibration questions confident); short answers at span probability
+>= {short_min:.2f}; the catalog gate {'off: right catalog answers score as low as wrong ones' if report['catalog']['min_relevance'] is None else f"at relevance {report['catalog']['min_relevance']:.2f}"}.
+
+| set | top-1 unit, reader alone | top-1, stacked | answerable: confident | gold documents removed: confident |
+|---|---|---|---|---|
+{rows}
+
+Unanswerable in-domain questions (`evals/unanswerable.jsonl`, calibration part) left confident:
+{report['at_threshold'].get('unanswerable:own:out', {}).get('confident', float('nan')):.3f}.
+"""
+    text = card.read_text(encoding="utf-8")
+    text = text.split("## Calibration")[0].rstrip() + "\n\n" + section
+    card.write_text(text, encoding="utf-8")
 
 
 def main() -> int:
