@@ -80,7 +80,7 @@ train-reader: install
 
 # Answer accuracy, abstention and false abstention on every question set (held-out parts reported apart).
 bench-answers: install
-	$(BIN)/python evals/bench_answers.py --label after
+	$(BIN)/python evals/bench_answers.py --label reader
 
 # Retrieval quality (XQuAD), Muang vs the naive LangChain stack, indexing throughput, query latency at 1k and
 # 10k chunks, `muang serve` memory; tables on stdout, JSON in evals/results/. About 25 min once the indexes are

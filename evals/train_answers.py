@@ -48,7 +48,7 @@ MAX_XQUAD = 500       # per language: all of the training part (~470), the weake
 MAX_ACROSS = 120      # per direction: English questions over Thai passages and the other way round
 IN_DOMAIN_WEIGHT = 4.0  # our own questions count more than Wikipedia's
 BOOST_ROUNDS = 60
-GOLD_CONFIDENT = 0.95  # issue 11: at most 5% of answerable gold questions may become unconfident
+GOLD_CONFIDENT = 0.95  # at most 5% of answerable gold questions may become unconfident
 
 
 def datasets(corpus_index: Path, train_dir: Path) -> list[tuple[str, Path, list[dict]]]:
