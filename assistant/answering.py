@@ -27,10 +27,8 @@ import numpy as np
 from assistant import reader, reading, selection
 from assistant.analysis import Question, analyze, is_negation, respell
 from assistant.chunking import normalize
-from assistant.config import MAX_QUESTION_CHARS
-from assistant.documents import detect_lang, strip_controls
-from assistant.errors import MuangError
-from assistant.questions import split_questions, states_unknown
+from assistant.documents import detect_lang
+from assistant.questions import check_question, split_questions, states_unknown
 from assistant.retrieval import Filters, Hit, Index, search
 
 POOL = 20          # chunks retrieved per question (ranking, recall and the sources list come from these)
@@ -97,16 +95,6 @@ class Answer:
             "history_used": self.history_used, "history_ignored": self.history_ignored,
             "sources": [s.to_json() for s in self.sources],
         }
-
-
-def check_question(question: str) -> str:
-    """The question as text to answer: control characters and undecodable bytes removed, length checked."""
-    question = strip_controls(question or "").strip()
-    if not question:
-        raise MuangError("the question is empty")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise MuangError(f"the question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}")
-    return question
 
 
 def build_chain(

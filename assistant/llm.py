@@ -214,7 +214,7 @@ def _failure(exc: Exception, settings: Settings) -> Failed:
 def condense(settings: Settings, question: str, history: list[dict[str, str]]) -> str | None:
     """The follow-up rewritten by the model as a standalone question; None when the model fails or its
     reply is not a plausible question (the rule-based rewriting is used then)."""
-    from assistant.answering import check_question
+    from assistant.questions import check_question
 
     lang = detect_lang(question)
     try:

@@ -10,6 +10,9 @@ from functools import lru_cache
 
 from assistant.catalog import mention_spans
 from assistant.chunking import align, normalize, words
+from assistant.config import MAX_QUESTION_CHARS
+from assistant.documents import strip_controls
+from assistant.errors import MuangError
 
 _TYPES = {
     "number": re.compile(
@@ -215,3 +218,13 @@ def split_questions(message: str, most: int = 3) -> list[str]:
 
 def _asks_something(text: str, content_tokens) -> bool:
     return len(content_tokens(text)) >= 1 and len(text.strip()) >= 6
+
+
+def check_question(question: str) -> str:
+    """The question as text to answer: control characters and undecodable bytes removed, length checked."""
+    question = strip_controls(question or "").strip()
+    if not question:
+        raise MuangError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise MuangError(f"the question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}")
+    return question

@@ -2,7 +2,6 @@
 and answer units cut with the real sentence splitter. The questions here are written for these tests; none
 comes from a benchmark."""
 
-from pathlib import Path
 
 import pytest
 

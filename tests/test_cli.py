@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from assistant.cli import main
-from conftest import CORPUS, ROOT
+from conftest import ROOT
 
 # A dozen gold questions, Thai and English, citizen / staff / applicant.
 QUESTIONS = [
