@@ -257,7 +257,8 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
     """An exact answer from the documents' structured front matter (cities catalog, criteria, the 7 Smarts),
     citing each document it comes from; None if the question is not one of those."""
     from assistant.catalog import cities_named, provinces_in
-    from assistant.catalog_answers import answer_from_catalog, figure_answer, unknown_round
+    from assistant.catalog_answers import answer_from_catalog, unknown_round
+    from assistant.figure_answers import figure_answer
 
     lang = question.lang
     words = question.content

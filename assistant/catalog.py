@@ -298,3 +298,14 @@ def mention_spans(text: str, name: str) -> list[tuple[int, int]]:
 
 def _mentions(text: str, name: str) -> bool:
     return bool(mention_spans(text, name))
+
+
+def approvals(docs: dict[str, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """How many areas each approval round approved, from any document's `batches` front matter
+    (e.g. corpus/batches-*.md: {batch: 3, meeting: "1/2565", areas: 15, provinces: 14})."""
+    out: dict[int, dict[str, Any]] = {}
+    for meta in docs.values():
+        for row in meta.get("batches") or []:
+            if isinstance(row, dict) and isinstance(row.get("batch"), int):
+                out.setdefault(row["batch"], row)
+    return out

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.documents import MAX_CELLS, load_file
+from assistant.documents import load_file
 from assistant.errors import MuangError
+from assistant.office import MAX_CELLS
 
 
 def workbook(path, sheets: dict[str, list[list]], title: str | None = None) -> None:
