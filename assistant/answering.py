@@ -145,8 +145,15 @@ def build_chain(
                                           or reading.agrees(question, exact.answer, model)):
                     return exact
             # a later question of a message ("... ใช่ไหม ได้เงินเท่าไหร่") is searched for with the one before
-            hits = search(index, f"{context} {question.search_text}".strip(), k=POOL, filters=filters)
-            return compose(index, question, hits, k)
+            query = f"{context} {question.search_text}".strip()
+            if detect_lang(text) != language and not (filters and filters.lang):
+                # A follow-up continuing a question in the other language is asked as that question
+                # (conversation.py): the answer still quotes sources in the follow-up's language where they answer.
+                same = compose(index, question, search(index, query, k=POOL,
+                                                       filters=replace(filters or Filters(), lang=language)), k)
+                if same.confident:
+                    return same
+            return compose(index, question, search(index, query, k=POOL, filters=filters), k)
 
         # "ต้องทำยังไง สมัครออนไลน์ได้ไหม": each question of the message gets its own answer (a later one takes
         # its subject from the one before, as a follow-up does) when every part is answered confidently;

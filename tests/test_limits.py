@@ -91,6 +91,8 @@ def test_a_long_history_is_read_from_its_newest_messages_and_says_so(server):
     # The question is Thai: so is the answer, though the conversation's last turns were English.
     assert data["language"] == "th"
     assert "ขอนแก่น" in data["standalone"] or "Khon Kaen" in data["standalone"]
+    if data["confident"]:
+        assert data["sources"][0]["lang"] == "th", data["answer"]
 
 
 @pytest.mark.parametrize("turn", [{"role": "system", "content": "hi"}, {"role": "user", "content": 5}, 7])
