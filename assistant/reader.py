@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.e5_onnx import (Q4Model, Tokenizer, cache_dir, dequantize_rows, int8_activations, shipped_q4,
-                              shipped_tokenizer)
+from assistant.e5_onnx import Q4Model, Tokenizer, cached, dequantize_rows, shipped_q4, shipped_tokenizer
 
 MODELS = Path(__file__).with_name("models")
 MODEL_FILE = MODELS / "reader.npz"
@@ -361,22 +360,9 @@ class Reader:
 
 
 def cached_graph(raw: dict, shape: Shape, source: Path) -> str | bytes:
-    """The ONNX graph of a reader file, built once per file content and kept in ~/.cache/muang (building imports
-    `onnx`, ~2 s); where the cache cannot be written, used from memory."""
+    """The ONNX graph of a reader file, built once per file content."""
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    int8 = int8_activations()
-    path = cache_dir() / f"reader-{digest}-f{FORMAT}-{'i8' if int8 else 'f32'}.onnx"
-    if path.is_file():
-        return str(path)
-    graph = build_graph(raw, shape, int8)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(graph)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return graph
+    return cached(f"reader-{digest}-f{FORMAT}", lambda int8: build_graph(raw, shape, int8))
 
 
 @lru_cache(maxsize=1)

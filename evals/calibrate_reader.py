@@ -185,9 +185,8 @@ def fit(path: Path = CALIBRATION, out: Path = OUT) -> dict:
     ranking_path = selection.MODELS / "reader_ranking.json"
     if ranker is not None:
         ranker = selection.Model(ranker.names, ranker.mean, ranker.scale, ranker.coef, ranker.intercept, 0.5,
-                                 {"read_units": n,
-                                  "out_of_fold_top1": {"reader": round(pooled_alone, 4),
-                                                       "stacked": round(pooled_stacked, 4)}})
+                                 {"out_of_fold_top1": {"reader": round(pooled_alone, 4),
+                                                      "stacked": round(pooled_stacked, 4)}})
         ranking_path.write_text(json.dumps(ranker.to_json(), indent=1) + "\n", encoding="utf-8")
     elif ranking_path.exists():
         ranking_path.unlink()
