@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.load(index_dir=args.index_dir, embedder=args.embedder, llm_url=getattr(args, "llm", None),
                                  workers=getattr(args, "workers", None))
-        from assistant.llm import check_settings
+        from assistant.answer.llm import check_settings
 
         check_settings(settings)
         return args.func(args, settings) or 0
@@ -132,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _filters(args: argparse.Namespace):
-    from assistant.retrieval import Filters
+    from assistant.answer.retrieval import Filters
 
     return Filters(city=args.city, smart=args.smart, kind=getattr(args, "kind", None), lang=getattr(args, "lang", None))
 
@@ -144,7 +144,7 @@ def _k(args: argparse.Namespace) -> int | None:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.indexing import build_index
+    from assistant.index.indexing import build_index
 
     report = build_index(settings, args.paths or None, rebuild=args.rebuild, progress=not args.json)
     if args.json:
@@ -176,11 +176,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if data is not None:
             print(json.dumps(data, ensure_ascii=False) if args.json else _format_answer(data))
             return 0
-    from assistant.answering import answer
-    from assistant.conversation import load_history
-    from assistant.retrieval import Index
+    from assistant.answer.answering import answer
+    from assistant.answer.conversation import load_history
+    from assistant.answer.retrieval import Index
 
-    from assistant.provenance import add_origins
+    from assistant.index.provenance import add_origins
 
     history = load_history(args.history) if args.history else None
     index = Index(settings)
@@ -194,7 +194,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ask_running_server(args: argparse.Namespace, settings: Settings) -> dict[str, Any] | None:
     """The answer of the `muang serve` running on this index (the same JSON), or None to answer in-process."""
-    from assistant import running
+    from assistant.serve import running
 
     server = running.find(settings.index_dir)
     if server is None:
@@ -236,8 +236,8 @@ def _format_answer(data: dict[str, Any]) -> str:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.answering import check_question
-    from assistant.retrieval import Index, search
+    from assistant.answer.answering import check_question
+    from assistant.answer.retrieval import Index, search
 
     hits = search(Index(settings), check_question(args.question), k=_k(args) or settings.top_k,
                   filters=_filters(args))
@@ -254,8 +254,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_cities(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.catalog import filter_cities
-    from assistant.retrieval import Index
+    from assistant.answer.catalog import filter_cities
+    from assistant.answer.retrieval import Index
 
     cities = filter_cities(Index(settings).catalog(), smart=args.smart, batch=args.batch, province=args.province)
     if args.json:
@@ -272,8 +272,8 @@ def cmd_cities(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.criteria import check_text, read_proposal
-    from assistant.retrieval import Index
+    from assistant.answer.criteria import check_text, read_proposal
+    from assistant.answer.retrieval import Index
 
     text = read_proposal(args.proposal)
     report = check_text(Index(settings), text)
@@ -309,9 +309,9 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from assistant.answering import answer
+    from assistant.answer.answering import answer
     from assistant.evaluation import evaluate, load_gold, ranked_docs
-    from assistant.retrieval import Index
+    from assistant.answer.retrieval import Index
 
     rows = load_gold(args.gold)
     index = Index(settings)
@@ -357,9 +357,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not found:
         raise MuangError("no web UI is installed (entry point group muang.serve); try `muang serve --terminal`")
     launch = found[0].load()
-    from assistant.auth import has_users
-    from assistant.indexing import build_in_background
-    from assistant.retrieval import Index
+    from assistant.serve.auth import has_users
+    from assistant.index.indexing import build_in_background
+    from assistant.answer.retrieval import Index
 
     # First run: answerable in seconds (BM25 + the fast embedder); the full index follows in the background.
     build_in_background(settings)
@@ -390,8 +390,8 @@ def _loopback(host: str) -> bool:
 
 
 def _serve_terminal(settings: Settings) -> int:
-    from assistant.answering import answer
-    from assistant.retrieval import Index
+    from assistant.answer.answering import answer
+    from assistant.answer.retrieval import Index
 
     index = Index(settings)
     history: list[dict[str, str]] = []
@@ -413,7 +413,7 @@ def _serve_terminal(settings: Settings) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant import feedback
+    from assistant.serve import feedback
 
     if args.export:
         count = feedback.export_csv(settings, args.export)
@@ -430,7 +430,7 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant import auth
+    from assistant.serve import auth
 
     if args.action == "list":
         for user in auth.users(settings):
@@ -464,8 +464,8 @@ def _read_password() -> str:
 
 
 def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant import provenance
-    from assistant.retrieval import Index
+    from assistant.index import provenance
+    from assistant.answer.retrieval import Index
 
     if args.action == "remove":
         if not args.doc_id:

@@ -59,8 +59,8 @@ class Settings:
     # The answerability probability a confident answer needs; None: the threshold the model was calibrated
     # with (assistant/models/answerability.json, set by `make train` for precision on held-out data).
     min_answerable: float | None = None
-    # The neural reader (assistant/reader.py) ranks the shortlisted units and decides answerability; off: the
-    # feature models alone (assistant/selection.py), as `evals/bench_answers.py` compares.
+    # The neural reader (assistant/answer/reader.py) ranks the shortlisted units and decides answerability; off: the
+    # feature models alone (assistant/answer/selection.py), as `evals/bench_answers.py` compares.
     reader: bool = True
     max_file_mb: float = DEFAULT_MAX_FILE_MB
     max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES

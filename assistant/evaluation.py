@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from assistant.chunking import normalize
+from assistant.ingest.chunking import normalize
 from assistant.errors import MuangError
 
 
@@ -69,7 +69,7 @@ _UNKNOWN_ANSWERS = {"ไม่ปรากฏ", "ไม่ทราบ", "ไม
 def expects_unknown(groups: list[list[str]]) -> bool:
     """Whether a gold row's answer is that the documents do not know: a group of alternatives such as
     ["ไม่ปรากฏ", "not known"]."""
-    from assistant.questions import states_unknown
+    from assistant.answer.questions import states_unknown
 
     return any(group and all(normalize(alt) in _UNKNOWN_ANSWERS or states_unknown(alt) for alt in group)
                for group in groups)

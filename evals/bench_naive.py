@@ -60,7 +60,7 @@ class Naive:
         from langchain_chroma import Chroma
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        from assistant.embedding import as_langchain
+        from assistant.index.embedding import as_langchain
 
         folder = BENCH_DIR / "naive" / f"{embedder.name}-{name}"
         done = folder / ".done"
@@ -97,11 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions per language (recall)")
     args = parser.parse_args(argv)
 
-    from assistant.answering import answer
+    from assistant.answer.answering import answer
     from assistant.config import Settings
-    from assistant.embedding import get_embedder, get_embedders
-    from assistant.indexing import build_index
-    from assistant.retrieval import Index, search
+    from assistant.index.embedding import get_embedder, get_embedders
+    from assistant.index.indexing import build_index
+    from assistant.answer.retrieval import Index, search
 
     sets = {"th": sorted((XQUAD / "passages" / "th").glob("*.txt")),
             "en": sorted((XQUAD / "passages" / "en").glob("*.txt")), "corpus": sorted(CORPUS.glob("*.md"))}

@@ -2,7 +2,7 @@
 
 Pages: real Thai text (tests/data/thai-article.txt and a Thai corpus document) and real English text (corpus
 documents), set in TLWG Garuda 14 pt on A4 (tests/scans.py), saved as image-only PDFs and read through the app's
-loader (`assistant.documents.parse`: pypdfium2 rendering, Tesseract tha+eng, Thai repairs), exactly as
+loader (`assistant.ingest.documents.parse`: pypdfium2 rendering, Tesseract tha+eng, Thai repairs), exactly as
 `muang index` reads a scan. Variants: 300 and 200 dpi clean; at 300 dpi Gaussian noise (sigma 25 grey levels)
 with 1% salt-and-pepper specks, a blur (radius 1.5 px), and a 2 degree rotation. CER is the edit distance over
 the reference length with white space collapsed; confidence is Tesseract's mean word confidence.
@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from assistant.documents import parse, split_front_matter  # noqa: E402
-from assistant.ocr import OcrOptions  # noqa: E402
+from assistant.ingest.documents import parse, split_front_matter  # noqa: E402
+from assistant.ingest.ocr import OcrOptions  # noqa: E402
 from scans import cer, degrade, fitted_text, image_pdf, page_image  # noqa: E402
 
 VARIANTS = {  # name: (dpi, degrade arguments)

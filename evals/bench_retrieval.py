@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering import answer  # noqa: E402
+from assistant.answer.answering import answer  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation import contains_answer, ranked_docs  # noqa: E402
-from assistant.indexing import build_index  # noqa: E402
-from assistant.retrieval import Index, search  # noqa: E402
+from assistant.index.indexing import build_index  # noqa: E402
+from assistant.answer.retrieval import Index, search  # noqa: E402
 
 TASKS = [("th", "th"), ("en", "en"), ("th", "en"), ("en", "th")]
 # The best baseline per task in ../shared/benchmarks/xquad/README.md: (Recall@1, MRR@10).

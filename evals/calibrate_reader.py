@@ -30,10 +30,10 @@ sys.path.insert(1, str(ROOT / "evals"))
 
 import numpy as np  # noqa: E402
 
-from assistant import reader, reading, selection  # noqa: E402
-from assistant.analysis import analyze  # noqa: E402
+from assistant.answer import reader, reading, selection  # noqa: E402
+from assistant.answer.analysis import analyze  # noqa: E402
 from assistant.evaluation import contains_answer, expects_unknown, load_gold  # noqa: E402
-from assistant.retrieval import search  # noqa: E402
+from assistant.answer.retrieval import search  # noqa: E402
 from bench_answers import SETS, index_for  # noqa: E402
 from splits import part_of  # noqa: E402
 from train_answers import fit_logistic  # noqa: E402
@@ -85,7 +85,7 @@ def collect(out: Path = CALIBRATION, limit: int | None = None) -> None:
 
 
 def one(index, model, question, hits, groups, answerable, name, run, qid) -> dict:
-    from assistant.answering import from_catalog
+    from assistant.answer.answering import from_catalog
 
     cands = selection.candidates(index, hits)
     record = {"id": qid, "set": name, "run": run, "answerable": answerable, "units": []}

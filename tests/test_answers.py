@@ -54,9 +54,9 @@ def test_what_the_documents_do_not_say_is_not_answered_confidently(capsys, corpu
 
 
 def test_latest_answers_with_the_most_recent_dated_total_and_its_date(capsys, corpus_index):
-    from assistant.catalog import figures, latest
+    from assistant.answer.catalog import figures, latest
     from assistant.config import Settings
-    from assistant.retrieval import Index
+    from assistant.answer.retrieval import Index
 
     newest = latest(figures(Index(Settings.load(index_dir=corpus_index)).docs, what="certified_cities_total"))
     assert newest, "the corpus records dated totals"
@@ -107,9 +107,9 @@ def test_a_sentence_opening_with_a_pronoun_is_quoted_with_the_one_before(capsys,
 @pytest.mark.parametrize("question", ["How many certified smart cities are there now?",
                                       "so far how many smart cities has thailand got"])
 def test_a_latest_total_asked_in_words_no_document_uses_is_still_the_dated_figure(capsys, corpus_index, question):
-    from assistant.catalog import figures, latest
+    from assistant.answer.catalog import figures, latest
     from assistant.config import Settings
-    from assistant.retrieval import Index
+    from assistant.answer.retrieval import Index
 
     newest = latest(figures(Index(Settings.load(index_dir=corpus_index)).docs, what="certified_cities_total"))
     result = ask(capsys, corpus_index, question)
@@ -123,9 +123,9 @@ def test_a_total_for_a_country_the_documents_do_not_cover_is_not_answered(capsys
 
 
 def test_a_year_first_thai_count_is_that_years_dated_total(capsys, corpus_index):
-    from assistant.catalog import figures
+    from assistant.answer.catalog import figures
     from assistant.config import Settings
-    from assistant.retrieval import Index
+    from assistant.answer.retrieval import Index
 
     totals = figures(Index(Settings.load(index_dir=corpus_index)).docs, what="certified_cities_total", lang="th")
     that_year = {str(f.value) for f in totals if f.year == 2023}
@@ -135,9 +135,9 @@ def test_a_year_first_thai_count_is_that_years_dated_total(capsys, corpus_index)
 
 
 def _figures(corpus_index, what, lang=None):
-    from assistant.catalog import figures
+    from assistant.answer.catalog import figures
     from assistant.config import Settings
-    from assistant.retrieval import Index
+    from assistant.answer.retrieval import Index
 
     return figures(Index(Settings.load(index_dir=corpus_index)).docs, what=what, lang=lang)
 
@@ -182,7 +182,7 @@ def test_a_total_comes_with_the_provinces_counted_the_same_day(capsys, corpus_in
 
 def test_a_citys_batch_is_answered_from_its_front_matter_and_an_unknown_one_is_said_to_be_unknown(capsys, corpus_index):
     from assistant.config import Settings
-    from assistant.retrieval import Index
+    from assistant.answer.retrieval import Index
 
     cities = Index(Settings.load(index_dir=corpus_index)).catalog()
     known = next(c for c in cities if c.batch and c.name_en)
@@ -203,7 +203,7 @@ def test_a_message_asking_two_things_answers_both_with_one_numbering_of_sources(
 
 
 def test_a_quoted_sentence_saying_the_sources_do_not_know_is_quoted_but_not_confident(capsys, tmp_path):
-    from assistant.questions import states_unknown
+    from assistant.answer.questions import states_unknown
 
     index_dir = index_one(capsys, tmp_path, "contest.md",
         "# Ban Rai weaving contest\n\nThe Ban Rai weaving contest is held every March in the temple hall. Twelve "
@@ -226,7 +226,7 @@ def test_a_quoted_sentence_saying_the_sources_do_not_know_is_quoted_but_not_conf
     ("Mae Moh Smart City is in Lampang.", False),
 ])
 def test_the_ways_a_document_says_it_does_not_know(sentence, says_unknown):
-    from assistant.questions import states_unknown
+    from assistant.answer.questions import states_unknown
 
     assert states_unknown(sentence) is says_unknown
 

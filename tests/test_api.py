@@ -243,7 +243,7 @@ def test_anonymous_upload_through_raw_http_is_refused(url, api_settings):
 
 def test_documents_cli_lists_origins_and_removes_a_document_as_a_build(api_settings, tmp_path, capsys):
     from assistant.cli import main
-    from assistant.store import current_build
+    from assistant.index.store import current_build
 
     folder = tmp_path / "office"
     folder.mkdir()

@@ -1,4 +1,4 @@
-"""Staff accounts and sessions (SQLite + argon2) through `muang user` and assistant.auth; the rate limit's
+"""Staff accounts and sessions (SQLite + argon2) through `muang user` and assistant.serve.auth; the rate limit's
 shared counter."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from assistant import auth, ratelimit
+from assistant.serve import auth, ratelimit
 from assistant.config import Settings
 
 

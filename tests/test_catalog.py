@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from assistant.catalog import build_catalog, cities_named, filter_cities, provinces_in, resolve_province
+from assistant.answer.catalog import build_catalog, cities_named, filter_cities, provinces_in, resolve_province
 from assistant.cli import main
 from conftest import DATA
 

@@ -1,6 +1,6 @@
 from pythainlp.tokenize import word_tokenize
 
-from assistant.chunking import chunk, normalize, sentences, words
+from assistant.ingest.chunking import chunk, normalize, sentences, words
 from conftest import CORPUS, DATA
 
 THAI = (DATA / "thai-article.txt").read_text(encoding="utf-8")

@@ -9,9 +9,9 @@ import pytest
 
 from assistant.cli import main
 from assistant.config import Settings
-from assistant.conversation import check_history, load_history, standalone_question
+from assistant.answer.conversation import check_history, load_history, standalone_question
 from assistant.errors import MuangError
-from assistant.retrieval import Index
+from assistant.answer.retrieval import Index
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from assistant.answering import answer
+from assistant.answer.answering import answer
 from assistant.config import Settings
-from assistant.retrieval import Index
+from assistant.answer.retrieval import Index
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.documents import detect_lang, load_file
+from assistant.ingest.documents import detect_lang, load_file
 from assistant.errors import MuangError
 
 

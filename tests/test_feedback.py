@@ -1,4 +1,4 @@
-"""assistant.feedback: 👍/👎 votes stored in SQLite beside the index, listed and exported as CSV."""
+"""assistant.serve.feedback: 👍/👎 votes stored in SQLite beside the index, listed and exported as CSV."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from assistant import feedback
-from assistant.answering import Source
+from assistant.serve import feedback
+from assistant.answer.answering import Source
 from assistant.config import Settings
 from assistant.errors import MuangError
 

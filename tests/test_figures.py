@@ -2,8 +2,8 @@
 
 import pytest
 
-from assistant.catalog import figures, latest
-from assistant.documents import load_file
+from assistant.answer.catalog import figures, latest
+from assistant.ingest.documents import load_file
 from assistant.errors import MuangError
 from conftest import CORPUS
 

@@ -1105,7 +1105,7 @@ def one_line_error(run: Run) -> str | None:
 
 
 def build_records(index_dir: Path) -> tuple[dict, list[dict]]:
-    from assistant import store
+    from assistant.index import store
     from assistant.config import Settings
 
     settings = Settings.load(env={}, index_dir=index_dir)

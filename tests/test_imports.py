@@ -13,7 +13,7 @@ def _loaded_after(code: str) -> set[str]:
 
 
 def test_importing_the_package_and_cli_loads_nothing_heavy():
-    loaded = _loaded_after("import assistant, assistant.cli, assistant.config, assistant.documents")
+    loaded = _loaded_after("import assistant, assistant.cli, assistant.config, assistant.ingest.documents")
     assert not loaded & set(HEAVY)
 
 

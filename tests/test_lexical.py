@@ -1,4 +1,4 @@
-from assistant.lexical import LexicalIndex, content_tokens, tokenize
+from assistant.index.lexical import LexicalIndex, content_tokens, tokenize
 
 DOCS = [
     "แม่เมาะเมืองน่าอยู่ตั้งอยู่ในอำเภอแม่เมาะ จังหวัดลำปาง",

@@ -11,11 +11,11 @@ import time
 
 import pytest
 
-from assistant.answering import answer
+from assistant.answer.answering import answer
 from assistant.cli import main
 from assistant.config import Settings
-from assistant.llm import NOT_FOUND, answer_messages, fence_for
-from assistant.retrieval import Index
+from assistant.answer.llm import NOT_FOUND, answer_messages, fence_for
+from assistant.answer.retrieval import Index
 from fake_llm import FakeLLM, Reply, cite, sources_in
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from assistant import selection
+from assistant.answer import selection
 from conftest import ROOT
 
 

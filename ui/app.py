@@ -19,7 +19,7 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
-from assistant.documents import SMARTS, SUFFIXES  # noqa: E402
+from assistant.ingest.documents import SMARTS, SUFFIXES  # noqa: E402
 from assistant.errors import MuangError  # noqa: E402
 from ui import extras, render  # noqa: E402
 from ui.chat import chat_turn  # noqa: E402
@@ -154,7 +154,7 @@ def _chat_tab(service: Service, ui_lang: gr.State, lang_radio: gr.Radio, relabel
         record = recs[position] if isinstance(position, int) and 0 <= position < len(recs or []) else None
         if not record:
             return
-        from assistant import feedback
+        from assistant.serve import feedback
 
         liked = data.liked
         if isinstance(liked, str):
@@ -201,7 +201,7 @@ FEEDBACK_KEYS = ("time", "vote", "question", "answer")
 
 
 def _documents_frame(rows: list[dict[str, Any]], lang: str) -> pd.DataFrame:
-    from assistant.provenance import describe
+    from assistant.index.provenance import describe
 
     data = [[describe(row[k], lang) if k == "origin" else row[k] for k in DOC_KEYS] for row in rows]
     return pd.DataFrame(data, columns=[t(lang, f"col_{k}") for k in DOC_KEYS])
@@ -215,7 +215,7 @@ def _feedback_frame(rows: list[dict[str, Any]], lang: str) -> pd.DataFrame:
 def _documents_tab(service: Service, ui_lang: gr.State, relabel: Relabel, city_dd, app: gr.Blocks) -> None:
     """Sign-in, then documents and feedback. Nothing staff-only is in the page config (tables start empty) and
     every handler checks the session server-side: a hidden button is not a lock."""
-    from assistant import auth
+    from assistant.serve import auth
 
     lang0 = DEFAULT_LANG
     suffixes = ", ".join(SUFFIXES)
@@ -424,8 +424,8 @@ class Server:
         self.announced: tuple | None = None
 
     def _announce(self) -> None:
-        """Tell `muang ask` on this index where to ask (assistant/running.py)."""
-        from assistant import running
+        """Tell `muang ask` on this index where to ask (assistant/serve/running.py)."""
+        from assistant.serve import running
 
         try:
             self.announced = running.announce(self.settings.index_dir, self.host, self.port)
@@ -434,7 +434,7 @@ class Server:
             self.announced = None  # a read-only index folder: `muang ask` answers in-process
 
     def _withdraw(self) -> None:
-        from assistant import running
+        from assistant.serve import running
 
         if self.announced:
             running.withdraw(*self.announced)

@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import MuangError
-from assistant.ratelimit import Limited
+from assistant.serve.ratelimit import Limited
 from ui import render
 from ui.service import Service, check_question
 from ui.texts import t

@@ -1,6 +1,6 @@
 """The precedents tab (cities catalog) and the criteria-check tab.
 
-Both depend on modules that may not be in this build yet (`assistant.catalog`, `assistant.criteria`): a
+Both depend on modules that may not be in this build yet (`assistant.answer.catalog`, `assistant.answer.criteria`): a
 missing module gives a clear "not available yet" notice instead of the tab's controls.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from assistant.documents import SMARTS
+from assistant.ingest.documents import SMARTS
 from assistant.errors import MuangError
 from ui import render
 from ui.texts import ANY, DEFAULT_LANG, smart_name, t
@@ -30,7 +30,7 @@ def _module(name: str):
 
 # -- precedents ---------------------------------------------------------------------------------------
 def load_cities(service) -> list[Any]:
-    catalog = _module("assistant.catalog")
+    catalog = _module("assistant.answer.catalog")
     index = service.try_index()
     if catalog is None or index is None:
         return []
@@ -82,7 +82,7 @@ def city_rows(cities: list[Any], lang: str) -> list[list[Any]]:
 
 
 def load_figures(service, what: str | None = None) -> list[Any]:
-    catalog = _module("assistant.catalog")
+    catalog = _module("assistant.answer.catalog")
     index = service.try_index()
     if catalog is None or index is None or not hasattr(catalog, "figures"):
         return []
@@ -144,10 +144,10 @@ def smart_counts(cities: list[Any], lang: str) -> list[tuple[str, int]]:
 
 def precedents_tab(service, ui_lang: gr.State, lang_radio: gr.Radio, relabel: list) -> None:
     lang0 = DEFAULT_LANG
-    catalog = _module("assistant.catalog")
+    catalog = _module("assistant.answer.catalog")
     if catalog is None:
-        notice = gr.Markdown(t(lang0, "not_available", module="assistant.catalog"), elem_id="precedents-missing")
-        relabel.append((notice, lambda l: gr.update(value=t(l, "not_available", module="assistant.catalog"))))
+        notice = gr.Markdown(t(lang0, "not_available", module="assistant.answer.catalog"), elem_id="precedents-missing")
+        relabel.append((notice, lambda l: gr.update(value=t(l, "not_available", module="assistant.answer.catalog"))))
         return
     intro = gr.Markdown(t(lang0, "prec_intro"))
     with gr.Row():
@@ -236,7 +236,7 @@ def _province_choices(service, lang: str) -> list[tuple[str, str]]:
 
 
 def _precedents(service, lang: str, smart: str, batch: str, province: str):
-    from assistant.catalog import filter_cities
+    from assistant.answer.catalog import filter_cities
 
     cities = load_cities(service)
     chosen = filter_cities(
@@ -265,10 +265,10 @@ STATUS_ICON = {"covered": "✅", "weak": "🟡", "missing": "❌"}
 
 def criteria_tab(service, ui_lang: gr.State, lang_radio: gr.Radio, relabel: list) -> None:
     lang0 = DEFAULT_LANG
-    criteria = _module("assistant.criteria")
+    criteria = _module("assistant.answer.criteria")
     if criteria is None or not hasattr(criteria, "check_text"):
-        notice = gr.Markdown(t(lang0, "not_available", module="assistant.criteria"), elem_id="criteria-missing")
-        relabel.append((notice, lambda l: gr.update(value=t(l, "not_available", module="assistant.criteria"))))
+        notice = gr.Markdown(t(lang0, "not_available", module="assistant.answer.criteria"), elem_id="criteria-missing")
+        relabel.append((notice, lambda l: gr.update(value=t(l, "not_available", module="assistant.answer.criteria"))))
         return
     intro = gr.Markdown(t(lang0, "crit_intro"))
     text = gr.Textbox(label=t(lang0, "proposal"), lines=8, max_lines=20, elem_id="proposal")
@@ -305,10 +305,10 @@ def criteria_tab(service, ui_lang: gr.State, lang_radio: gr.Radio, relabel: list
 
 def _proposal_text(pasted: str | None, file: str | None) -> str:
     if file:
-        criteria = _module("assistant.criteria")
+        criteria = _module("assistant.answer.criteria")
         if criteria is not None and hasattr(criteria, "read_proposal"):
             return criteria.read_proposal(Path(file))
-        documents = _module("assistant.documents")
+        documents = _module("assistant.ingest.documents")
         path = Path(file)
         if documents is not None and hasattr(documents, "load_file"):
             return documents.load_file(path, path.parent).text

@@ -18,9 +18,9 @@ from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from assistant.config import MAX_QUESTION_CHARS, Settings
-from assistant.documents import detect_lang
+from assistant.ingest.documents import detect_lang
 from assistant.errors import MuangError
-from assistant.ratelimit import Limited
+from assistant.serve.ratelimit import Limited
 from ui import line_store
 
 log = logging.getLogger("muang.line")

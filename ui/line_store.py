@@ -29,7 +29,7 @@ def path(settings: Settings) -> Path:
 
 
 def _connect(settings: Settings) -> sqlite3.Connection:
-    from assistant.store import sqlite
+    from assistant.index.store import sqlite
 
     return sqlite(path(settings), _SCHEMA)
 

@@ -10,7 +10,7 @@ import html
 import re
 from typing import Any, Iterable
 
-from assistant.provenance import describe
+from assistant.index.provenance import describe
 from ui.texts import t
 
 # Characters that Markdown (and the chatbot's LaTeX) would interpret; replaced by numeric entities so a
@@ -95,7 +95,7 @@ def excerpt(text: str, words: Iterable[str], width: int = 320) -> str:
 
 def question_words(question: str) -> list[str]:
     """The question's content words (PyThaiNLP tokens without stopwords), used for highlighting."""
-    from assistant.lexical import content_tokens
+    from assistant.index.lexical import content_tokens
 
     return content_tokens(question)
 

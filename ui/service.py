@@ -15,7 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from assistant import auth, provenance, ratelimit
+from assistant.serve import auth, ratelimit
+from assistant.index import provenance
 from assistant.config import MAX_QUESTION_CHARS, Settings
 from assistant.errors import MuangError
 
@@ -53,7 +54,7 @@ class Service:
             return index
         with self._swap:
             if self._index is None or not self._index.is_current():
-                from assistant.retrieval import Index
+                from assistant.answer.retrieval import Index
 
                 self._index = Index(self.settings)
             return self._index
@@ -76,8 +77,8 @@ class Service:
         """Answer one question after the conversation in `history`, counted against `client`'s rate limit;
         with an LLM configured the checked answer streams to `on_text`. Returns the `muang ask --json` object
         (sources with their origin); raises ratelimit.Limited or MuangError for bad input."""
-        from assistant.answering import answer, check_question as valid_question
-        from assistant.retrieval import Filters
+        from assistant.answer.answering import answer, check_question as valid_question
+        from assistant.answer.retrieval import Filters
 
         valid_question(question)  # bad input is refused before it counts against the limit
         ratelimit.check(self.settings, client)
@@ -115,8 +116,8 @@ class Service:
 
         Returns (IndexReport or None, failures): unsupported files are failures and are not copied.
         """
-        from assistant.documents import SUFFIXES
-        from assistant.indexing import build_index
+        from assistant.ingest.documents import SUFFIXES
+        from assistant.index.indexing import build_index
 
         name = self._require(token)
         failures: list[tuple[str, str]] = []
@@ -153,7 +154,7 @@ class Service:
 
     def reindex(self, token: str | None):
         """Index the shipped corpus and the uploads again (changed files re-read, removed files dropped)."""
-        from assistant.indexing import build_index
+        from assistant.index.indexing import build_index
 
         self._require(token)
         with self._write:
@@ -163,13 +164,13 @@ class Service:
         return report
 
     def feedback(self, token: str | None) -> list[dict[str, Any]]:
-        from assistant import feedback
+        from assistant.serve import feedback
 
         self._require(token)
         return feedback.entries(self.settings)
 
     def export_feedback(self, token: str | None, target: Path) -> int:
-        from assistant import feedback
+        from assistant.serve import feedback
 
         self._require(token)
         return feedback.export_csv(self.settings, target)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from assistant.catalog import SMART_NAMES  # one table of Smart names for CLI, answers and UI
+from assistant.answer.catalog import SMART_NAMES  # one table of Smart names for CLI, answers and UI
 
 LANGS = ("th", "en")
 DEFAULT_LANG = "th"

@@ -22,7 +22,7 @@ _index = None
 
 def _open(settings: Settings) -> None:
     global _settings, _index
-    from assistant.retrieval import Index
+    from assistant.answer.retrieval import Index
 
     _settings = settings
     _index = Index(settings)
@@ -30,9 +30,9 @@ def _open(settings: Settings) -> None:
 
 def _answer(question: str, filters: dict[str, Any], history: list[dict[str, str]] | None,
             k: int | None) -> dict[str, Any]:
-    from assistant.answering import answer
-    from assistant.provenance import add_origins
-    from assistant.retrieval import Filters
+    from assistant.answer.answering import answer
+    from assistant.index.provenance import add_origins
+    from assistant.answer.retrieval import Filters
 
     if _index is None or not _index.is_current():
         _open(_settings)

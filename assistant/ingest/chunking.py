@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.documents import detect_lang
+from assistant.ingest.documents import detect_lang
 
 DEFAULT_WORD_ENGINE = "newmm"
 DEFAULT_SENTENCE_ENGINE = "crfcut"

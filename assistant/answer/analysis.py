@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from assistant.chunking import normalize, words
-from assistant.documents import detect_lang
-from assistant.lexical import content_tokens, tokenize
-from assistant.questions import answer_type
+from assistant.ingest.chunking import normalize, words
+from assistant.ingest.documents import detect_lang
+from assistant.index.lexical import content_tokens, tokenize
+from assistant.answer.questions import answer_type
 
 if TYPE_CHECKING:
-    from assistant.catalog import City
+    from assistant.answer.catalog import City
 
 BE_OFFSET = 543
 # Edit-distance similarity (0-100) a misspelled name needs; names shorter than these are never fuzzed,
@@ -118,7 +118,7 @@ class Question:
     @property
     def entity_names(self) -> list[str]:
         """Every spelling of the cities, provinces and other countries the question names."""
-        from assistant.catalog import province_spellings
+        from assistant.answer.catalog import province_spellings
 
         names = [n for c in self.cities for n in (c.name_th, c.name_en, c.slug.replace("-", " "), *c.aliases) if n]
         return names + [s for p in self.provinces for s in province_spellings(p)] + self.countries
@@ -147,7 +147,7 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     >>> q.years_be, q.excluded_smarts, q.kind, q.lang
     ([2565], ['mobility'], 'number:cit', 'en')
     """
-    from assistant.catalog import cities_named, city_keys, province_spellings, provinces_in
+    from assistant.answer.catalog import cities_named, city_keys, province_spellings, provinces_in
 
     cities = cities or []
     text = clean(raw)
@@ -192,7 +192,7 @@ def respell(raw: str, cities: list["City"]) -> str:
     """The raw question with misspelt catalog names spelled as the catalog does, case and all else kept, so
     that follow-up resolution finds the subject too ("แล้วภูเกตล่ะ").
 
-    >>> from assistant.catalog import City
+    >>> from assistant.answer.catalog import City
     >>> respell("And Khon Kean?", [City("khon-kaen", name_en="Khon Kaen")])
     'And khon kaen?'
     """
@@ -221,7 +221,7 @@ def is_negation(word: str) -> bool:
 
 def _as_province(text: str, province: str) -> bool:
     """Whether a text names a province as a province ("จังหวัดภูเก็ต", "Phuket province", "in Bangkok")."""
-    from assistant.catalog import province_spellings
+    from assistant.answer.catalog import province_spellings
 
     return any(re.search(rf"(?:จังหวัด|จ\.)\s*{re.escape(s)}|{re.escape(s)}\s+province|\bin\s+{re.escape(s)}", text)
                for s in province_spellings(province))
@@ -238,7 +238,7 @@ def _negated(text: str, cities: list["City"]) -> tuple[str, str]:
     >>> _negated("which cities are not in batch 1 and lack smart energy?", [])[1]
     'batch 1 | smart energy'
     """
-    from assistant.catalog import cities_named, city_keys, mention_spans, province_spellings, provinces_in
+    from assistant.answer.catalog import cities_named, city_keys, mention_spans, province_spellings, provinces_in
 
     if not _NEGATION.search(text):
         return text, ""
@@ -337,7 +337,7 @@ def countries_in(text: str, tokens: list[str] | None = None) -> list[str]:
 
 def _predicate(question: Question) -> list[str]:
     """Content words that are not the names of the entities asked about nor the corpus's generic words."""
-    from assistant.catalog import city_keys, province_spellings
+    from assistant.answer.catalog import city_keys, province_spellings
 
     negated = [k for c in question.excluded_cities for k in city_keys(c)]
     negated += [s for p in question.excluded_provinces for s in province_spellings(p)]
@@ -365,7 +365,7 @@ def _relation(question: Question) -> list[str]:
 @lru_cache(maxsize=8)
 def _name_table(key: tuple[tuple[str, ...], ...]) -> list[tuple[str, str]]:
     """(normalized spelling, canonical spelling) pairs of every name long enough to fuzz."""
-    from assistant.catalog import _GENERIC, _provinces
+    from assistant.answer.catalog import _GENERIC, _provinces
 
     pairs: dict[str, str] = {}
     for names in key:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import MuangError
-from assistant.formats import html_to_text, image_to_text, pdf_to_text
-from assistant.frontmatter import split_front_matter
-from assistant.ocr import IMAGE_SUFFIXES, OcrOptions
-from assistant.office import csv_to_text, docx_to_text, pptx_to_text, xlsx_to_text
+from assistant.ingest.formats import html_to_text, image_to_text, pdf_to_text
+from assistant.ingest.frontmatter import split_front_matter
+from assistant.ingest.ocr import IMAGE_SUFFIXES, OcrOptions
+from assistant.ingest.office import csv_to_text, docx_to_text, pptx_to_text, xlsx_to_text
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".xlsx", ".pptx", ".csv") + IMAGE_SUFFIXES
 KINDS = ("city", "smarts", "criteria", "process", "news", "faq", "document")

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from assistant import store
-from assistant.chunking import chunk
+from assistant.index import store
+from assistant.ingest.chunking import chunk
 from assistant.config import Settings
-from assistant.documents import SUFFIXES, check_name, content_hash, display_path, parse, read_file
-from assistant.embedding import get_embedders
+from assistant.ingest.documents import SUFFIXES, check_name, content_hash, display_path, parse, read_file
+from assistant.index.embedding import get_embedders
 from assistant.errors import MuangError
-from assistant.lexical import LexicalIndex
-from assistant.ocr import ocr_options
+from assistant.index.lexical import LexicalIndex
+from assistant.ingest.ocr import ocr_options
 
 
 @dataclass

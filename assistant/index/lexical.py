@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import normalize, words
+from assistant.ingest.chunking import normalize, words
 from assistant.errors import MuangError
 
 LEXICAL_VERSION = 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.chunking import sentences
+from assistant.ingest.chunking import sentences
 
 MAX_LIST_ITEMS = 12
 # A sentence that announces a list: its answer is the items after it.

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.catalog import mention_spans
-from assistant.chunking import align, normalize, words
+from assistant.answer.catalog import mention_spans
+from assistant.ingest.chunking import align, normalize, words
 from assistant.config import MAX_QUESTION_CHARS
-from assistant.documents import strip_controls
+from assistant.ingest.documents import strip_controls
 from assistant.errors import MuangError
 
 _TYPES = {
@@ -79,7 +79,7 @@ def answer_type(question: str) -> str | None:
 def _unit(text: str) -> str | None:
     thai = _THAI_UNIT.search(text)
     if thai:
-        from assistant.chunking import words
+        from assistant.ingest.chunking import words
 
         return words(thai.group(1))[0]
     english = _ENGLISH_UNIT.search(text)
@@ -190,7 +190,7 @@ def split_questions(message: str, most: int = 3) -> list[str]:
     >>> split_questions("Where is Mae Moh? Who runs it?"), split_questions("ภูเก็ตได้กี่ด้าน อะไรบ้าง")
     (['Where is Mae Moh?', 'Who runs it?'], ['ภูเก็ตได้กี่ด้าน อะไรบ้าง'])
     """
-    from assistant.lexical import content_tokens
+    from assistant.index.lexical import content_tokens
 
     pieces: list[str] = []
     current: list[str] = []

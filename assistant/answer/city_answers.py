@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from assistant.analysis import SMART_PATTERNS
-from assistant.catalog import (SMART_NAMES, approvals, City, cities_named, provinces_in)
-from assistant.chunking import normalize
-from assistant.documents import SMARTS
+from assistant.answer.analysis import SMART_PATTERNS
+from assistant.answer.catalog import (SMART_NAMES, approvals, City, cities_named, provinces_in)
+from assistant.ingest.chunking import normalize
+from assistant.ingest.documents import SMARTS
 
 if TYPE_CHECKING:
     pass
@@ -35,7 +35,7 @@ _MOST_WORDS = _GENERIC_WORDS | frozenset("จังหวัด มาก ที
 
 def explained(question: str, allowed: frozenset[str], names: list[str] = ()) -> bool:
     """Whether every content word of the question is in `allowed`, a number, or part of one of `names`."""
-    from assistant.lexical import content_tokens
+    from assistant.index.lexical import content_tokens
 
     spelled = " ".join(normalize(n) for n in names)
     # "'s" of "Wangchan Valley's" says nothing of its own
@@ -104,7 +104,7 @@ THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มี�
 
 def city_approval(cities: list[City], question: str, lang: str) -> tuple[str, list[City]] | None:
     """When one named city was approved: its approval meeting (and the mark's date when a source gives it)."""
-    from assistant.questions import answer_type
+    from assistant.answer.questions import answer_type
 
     text = normalize(question)
     named = cities_named(cities, text)

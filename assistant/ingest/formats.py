@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import MuangError
-from assistant.ocr import OcrOptions, PageText
+from assistant.ingest.ocr import OcrOptions, PageText
 
 _LETTER = re.compile(r"[^\W\d_]")
 # A PDF page whose text layer has fewer letters than this is read by OCR (a scan, perhaps with a stamped number).
@@ -91,7 +91,7 @@ def pdf_to_text(data: bytes, path: Path, max_pages: int = 2000, ocr: OcrOptions 
     texts = {n: normalize(p.strip()) for n, p in enumerate(pages, start=1)}
     scanned = [n for n, p in texts.items() if len(_LETTER.findall(p)) < MIN_LAYER_LETTERS]
     if scanned:
-        from assistant.ocr import pdf_page_images
+        from assistant.ingest.ocr import pdf_page_images
 
         def images(numbers: list[int]):
             return pdf_page_images(data, numbers, ocr.dpi)
@@ -109,7 +109,7 @@ def pdf_to_text(data: bytes, path: Path, max_pages: int = 2000, ocr: OcrOptions 
 def image_to_text(data: bytes, path: Path, ocr: OcrOptions | None = None, meta: dict[str, Any] | None = None,
                   warnings: list[str] | None = None) -> str:
     """The text of an image file (PNG, JPEG, TIFF with one page or many), read by OCR."""
-    from assistant.ocr import image_frames
+    from assistant.ingest.ocr import image_frames
 
     ocr = ocr or OcrOptions()
     meta = {} if meta is None else meta
@@ -137,7 +137,7 @@ def _read_scanned(numbers: list[int], images, path: Path, ocr: OcrOptions, meta:
     """OCR of the pages `numbers` (images(numbers) renders them), up to the page cap: {page: text} of the pages
     read with a confidence at or above the floor; the others are warnings. When the document has no other
     text (`required`), every problem is an error naming its reason."""
-    from assistant.ocr import read_pages
+    from assistant.ingest.ocr import read_pages
 
     if ocr.max_pages <= 0:
         if not required:

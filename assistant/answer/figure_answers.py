@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from assistant.catalog import (City, Figure, figures, latest)
+from assistant.answer.catalog import (City, Figure, figures, latest)
 
 if TYPE_CHECKING:
-    from assistant.analysis import Question
-from assistant.city_answers import APPROVAL_WORDS, MONTHS_EN, THAI_MONTHS, city_names, explained
+    from assistant.answer.analysis import Question
+from assistant.answer.city_answers import APPROVAL_WORDS, MONTHS_EN, THAI_MONTHS, city_names, explained
 
 
 _HOW_MANY = r"(กี่|จำนวน|ทั้งหมด|รวม|เท่า\s*ไร|เท่า\s*ไหร่)|\bhow many\b|\bnumber of\b|\btotal\b"

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assistant import store
+from assistant.index import store
 from assistant.config import Settings
 from assistant.errors import MuangError
 
@@ -82,8 +82,8 @@ def remove_document(settings: Settings, doc_id: str) -> str:
     """Remove one document: a new build without it is committed (its vectors reused, nothing re-embedded).
     An uploaded file is deleted too, so that re-indexing the uploads does not bring it back; a corpus or
     folder document comes back when its folder is indexed again. Returns the new build's name."""
-    from assistant.embedding import get_embedders
-    from assistant.indexing import _write_build  # the same writer as every build: complete, then committed
+    from assistant.index.embedding import get_embedders
+    from assistant.index.indexing import _write_build  # the same writer as every build: complete, then committed
 
     embedders = get_embedders(settings.embedder)
     with store.index_lock(settings):

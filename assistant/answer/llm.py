@@ -3,7 +3,7 @@ a hosted Thai model), grounded in the retrieved sources.
 
 Only used when `MUANG_LLM_URL` (or `--llm URL`) is set. The model gets the top sources numbered and fenced
 as data, and rules in the question's language: answer from the sources only, cite them as [n], say "not in
-the documents" otherwise. Its reply streams through the grounding check (assistant/grounding.py), so only
+the documents" otherwise. Its reply streams through the grounding check (assistant/answer/grounding.py), so only
 cited, supported sentences are ever shown. A server error, a timeout, an empty reply, a citation of a source
 that was not given, or nothing supported falls back to the extractive answer, with a notice saying why.
 """
@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from assistant.config import MAX_QUESTION_CHARS, Settings
-from assistant.documents import detect_lang
+from assistant.ingest.documents import detect_lang
 from assistant.errors import MuangError
-from assistant.grounding import SUPPORT_COSINE, SUPPORT_SHARE, Checked, check, numbers_supported, visible
+from assistant.answer.grounding import SUPPORT_COSINE, SUPPORT_SHARE, Checked, check, numbers_supported, visible
 
 log = logging.getLogger("muang.llm")
 
@@ -214,7 +214,7 @@ def _failure(exc: Exception, settings: Settings) -> Failed:
 def condense(settings: Settings, question: str, history: list[dict[str, str]]) -> str | None:
     """The follow-up rewritten by the model as a standalone question; None when the model fails or its
     reply is not a plausible question (the rule-based rewriting is used then)."""
-    from assistant.questions import check_question
+    from assistant.answer.questions import check_question
 
     lang = detect_lang(question)
     try:
@@ -297,8 +297,8 @@ def make_supports(
 ) -> Callable[[str, list[int]], bool]:
     """supports(sentence, cited): the cited sources contain the sentence's numbers and most of its words,
     or (another language) a sentence close in meaning (USE-m3)."""
-    from assistant.chunking import sentences as split_sentences
-    from assistant.lexical import content_tokens
+    from assistant.ingest.chunking import sentences as split_sentences
+    from assistant.index.lexical import content_tokens
 
     guard = guard or nullcontext()
     by_n = {s["n"]: s for s in sources}

@@ -24,12 +24,12 @@ import math
 
 import numpy as np
 
-from assistant import store
+from assistant.index import store
 from assistant.config import Settings
-from assistant.documents import SMARTS, KINDS, detect_lang
-from assistant.embedding import get_embedders
+from assistant.ingest.documents import SMARTS, KINDS, detect_lang
+from assistant.index.embedding import get_embedders
 from assistant.errors import MuangError
-from assistant.lexical import LexicalIndex, content_tokens
+from assistant.index.lexical import LexicalIndex, content_tokens
 
 CANDIDATES = 50
 W_LEXICAL = 0.75  # BM25, same-language chunks only
@@ -140,9 +140,9 @@ class Index:
         return self._cities
 
     def catalog(self) -> list:
-        """The cities catalog of this build (assistant.catalog.City rows), built once."""
+        """The cities catalog of this build (assistant.answer.catalog.City rows), built once."""
         if self._catalog is None:
-            from assistant.catalog import build_catalog
+            from assistant.answer.catalog import build_catalog
 
             self._catalog = build_catalog(self.docs)
         return self._catalog

@@ -75,7 +75,7 @@ class VectorStore:
         collection = self._collections.get(name)
         if collection is not None:
             return collection
-        from assistant.embedding import as_chroma
+        from assistant.index.embedding import as_chroma
 
         if create:
             collection = self.client.get_or_create_collection(

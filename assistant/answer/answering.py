@@ -5,9 +5,9 @@ Without an LLM the answer is extractive: the sentences of the top sources that b
 each followed by its citation [n]. When retrieval evidence is weak the answer says the documents do not
 cover the question, in the question's language, and lists the nearest sources. Document text is only
 ever quoted, never followed as an instruction. A follow-up question is first made standalone
-(assistant/conversation.py, or the LLM). With an LLM configured (assistant/llm.py), a confident extractive
+(assistant/answer/conversation.py, or the LLM). With an LLM configured (assistant/answer/llm.py), a confident extractive
 answer is rewritten fluently by the model from the same sources and checked sentence by sentence
-(assistant/grounding.py); anything unusable falls back to the extractive answer with a notice.
+(assistant/answer/grounding.py); anything unusable falls back to the extractive answer with a notice.
 
 `mode` says which path wrote the answer: "catalog" (an exact count or list from the cities catalog),
 "extractive" (quoted sentences, also every abstention decided by retrieval evidence and every fallback) or
@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from assistant import reader, reading, selection
-from assistant.analysis import Question, analyze, is_negation, respell
-from assistant.chunking import normalize
-from assistant.documents import detect_lang
-from assistant.questions import check_question, split_questions, states_unknown
-from assistant.retrieval import Filters, Hit, Index, search
+from assistant.answer import reader, reading, selection
+from assistant.answer.analysis import Question, analyze, is_negation, respell
+from assistant.ingest.chunking import normalize
+from assistant.ingest.documents import detect_lang
+from assistant.answer.questions import check_question, split_questions, states_unknown
+from assistant.answer.retrieval import Filters, Hit, Index, search
 
 POOL = 20          # chunks retrieved per question (ranking, recall and the sources list come from these)
 MAX_SENTENCES = 2  # a second unit is added only when the selection model rates it close to the best one
@@ -85,7 +85,7 @@ class Answer:
     notice: str | None = None     # why the LLM answer was shortened or replaced by the extractive one
     short_answer: str = ""        # the reader's short answer ("จังหวัดระยอง") that opens `answer`, if any
     history_used: int = 0         # messages of the given conversation that were read
-    history_ignored: int = 0      # older ones beyond the bounds (assistant/conversation.py MAX_HISTORY_*)
+    history_ignored: int = 0      # older ones beyond the bounds (assistant/answer/conversation.py MAX_HISTORY_*)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,7 +108,7 @@ def build_chain(
     """
     from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-    from assistant.conversation import bound_history, check_history
+    from assistant.answer.conversation import bound_history, check_history
 
     guard = lock or nullcontext()
     settings = index.settings
@@ -118,12 +118,12 @@ def build_chain(
             return state["question"]
         question = respell(state["question"], index.catalog())
         if settings.llm_url:
-            from assistant.llm import condense
+            from assistant.answer.llm import condense
 
             condensed = condense(settings, question, state["history"])
             if condensed:
                 return condensed
-        from assistant.conversation import standalone_question
+        from assistant.answer.conversation import standalone_question
 
         with guard:
             return standalone_question(index, question, state["history"])
@@ -161,7 +161,7 @@ def build_chain(
         parts = split_questions(state["standalone"])
         with guard:
             if len(parts) > 1:
-                from assistant.conversation import standalone_question
+                from assistant.answer.conversation import standalone_question
 
                 answers = [one(parts[0])]
                 for before, part in zip(parts, parts[1:]):
@@ -211,7 +211,7 @@ def answer(
 
 def generated(index: Index, extracted: Answer, k: int, on_text, guard) -> Answer:
     """The LLM's answer from the top `k` chunks behind an extractive answer, or that answer with a notice."""
-    from assistant import llm
+    from assistant.answer import llm
 
     lang = extracted.language
     hits = extracted.hits[:k]
@@ -263,9 +263,9 @@ def combined(question: str, answers: list[Answer]) -> Answer:
 def from_catalog(index: Index, question: Question) -> Answer | None:
     """An exact answer from the documents' structured front matter (cities catalog, criteria, the 7 Smarts),
     citing each document it comes from; None if the question is not one of those."""
-    from assistant.catalog import cities_named, provinces_in
-    from assistant.catalog_answers import answer_from_catalog, unknown_round
-    from assistant.figure_answers import figure_answer
+    from assistant.answer.catalog import cities_named, provinces_in
+    from assistant.answer.catalog_answers import answer_from_catalog, unknown_round
+    from assistant.answer.figure_answers import figure_answer
 
     lang = question.lang
     words = question.content

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from assistant.chunking import normalize
-from assistant.documents import SMARTS
+from assistant.ingest.chunking import normalize
+from assistant.ingest.documents import SMARTS
 from assistant.errors import MuangError
 
 SMART_NAMES = {

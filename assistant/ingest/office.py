@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import MuangError
-from assistant.frontmatter import MAX_VALUE_CHARS
+from assistant.ingest.frontmatter import MAX_VALUE_CHARS
 
 MAX_CELLS = 5_000  # cells read from one workbook or CSV file (a bigger table is data, not prose, and
 # would take minutes to embed); the rest is reported, not indexed

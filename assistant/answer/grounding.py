@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from assistant.chunking import normalize
+from assistant.ingest.chunking import normalize
 
 SUPPORT_SHARE = 0.5     # share of a sentence's content words that its cited sources must contain
 SUPPORT_COSINE = 0.45   # or, across languages, the USE-m3 similarity to the closest cited sentence

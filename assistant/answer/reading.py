@@ -1,7 +1,7 @@
 """The reader's decision over the candidate units of a question's top chunks.
 
-The feature-based selection model (assistant/selection.py) shortlists the units (as many as the calibration
-chose); the neural reader (assistant/reader.py) reads each with the question, and they are ranked by its
+The feature-based selection model (assistant/answer/selection.py) shortlists the units (as many as the calibration
+chose); the neural reader (assistant/answer/reader.py) reads each with the question, and they are ranked by its
 relevance stacked with the feature model's probability where that ranks better (reader_ranking.json).
 Answerability is a logistic model over the best unit's ranking score, its gap to the second, the reader's
 relevance and span probability, and the feature model's own answerability; it is fitted, with its threshold,
@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant import reader, selection
+from assistant.answer import reader, selection
 
 if TYPE_CHECKING:
-    from assistant.analysis import Question
+    from assistant.answer.analysis import Question
 
 READ_UNITS = 8  # units read per question when the calibration file does not choose (calibrate_reader.py does)
 UNIT_FEATURES = ("relevance", "selection_log_odds", "span_probability")

@@ -1,0 +1,1 @@
+"""Documents in: file formats, OCR, front matter, chunking into answer units."""

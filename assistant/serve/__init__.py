@@ -1,0 +1,1 @@
+"""Serving the public and staff: accounts, rate limits, feedback, finding a running server."""
