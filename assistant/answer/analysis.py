@@ -91,6 +91,9 @@ class Question:
     corrected: str = ""
     cities: list["City"] = field(default_factory=list)
     provinces: list[str] = field(default_factory=list)
+    # every catalog city and province the question names, asked about or excluded ("นอกจากภูเก็ต")
+    named_cities: list["City"] = field(default_factory=list)
+    named_provinces: list[str] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)   # misspelled surface -> catalog spelling
     smarts: list[str] = field(default_factory=list)
     # the names a negation cue applies to: "but not Smart Mobility", "นอกจากภูเก็ต", "not in Bangkok", "not in batch 1"
@@ -175,6 +178,7 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     question = Question(
         raw=raw, text=text, lang=lang, tokens=tokens, content=content_tokens(corrected),
         corrected=corrected, cities=named, provinces=provinces, corrections=corrections,
+        named_cities=cities_named(cities, corrected), named_provinces=provinces_in(corrected),
         smarts=smarts, excluded_smarts=[s for s in _smarts(negated) if s not in smarts],
         batches=batches, excluded_cities=excluded_cities, excluded_provinces=excluded_provinces,
         excluded_batches=[b for b in _batches(negated) if b not in batches],

@@ -105,18 +105,16 @@ def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], q: 
                         ) -> tuple[str, list[str]] | None:
     """(answer text, cited doc ids: [n] is the n-th) or None when front matter cannot answer the question."""
     question, lang = q.corrected, q.lang
-    exact = (figure_answer(docs, cities, q) or criteria_list(docs, cities, question, lang)
-             or smarts_list(docs, cities, question, lang))
+    exact = figure_answer(docs, cities, q) or criteria_list(docs, q) or smarts_list(docs, q)
     if exact or not cities:
         return exact
     # "นครสวรรค์เมืองอัจฉริยะมีด้านไหนบ้าง" names a city whose name holds a province: its Smarts, not a province list
-    smarts = city_smarts(cities, question, lang)
+    smarts = city_smarts(q)
     if smarts:
         return smarts[0], _doc_ids(smarts[1], lang)
     query = parse(q, cities)
     if query is None:
-        found = (city_batch(cities, question, lang)
-                 or city_approval(cities, question, lang) or province_with_most(docs, cities, question, lang))
+        found = city_batch(q) or city_approval(q) or province_with_most(docs, cities, q)
         return (found[0], _doc_ids(found[1], lang)) if found else None
     scope = [c for c in cities if c.batch in query.batches] if query.batches else cities
     if query.province:

@@ -8,12 +8,12 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.analysis import SMART_PATTERNS
-from assistant.answer.catalog import (SMART_NAMES, approvals, City, cities_named, provinces_in)
+from assistant.answer.catalog import SMART_NAMES, City, approvals
 from assistant.ingest.chunking import normalize
 from assistant.ingest.documents import SMARTS
 
 if TYPE_CHECKING:
-    pass
+    from assistant.answer.analysis import Question
 
 
 # Words an exact answer may leave unexplained in the question, besides the names it resolved. Anything else
@@ -60,12 +60,11 @@ _SMARTS_QUESTION = re.compile(
 )
 
 
-def city_smarts(cities: list[City], question: str, lang: str) -> tuple[str, list[City]] | None:
+def city_smarts(q: "Question") -> tuple[str, list[City]] | None:
     """Which Smarts one named city's plan covers, or whether it covers the Smarts asked about, or that its
     documents do not say (front matter `smarts: null`); None when the question is not that or names no single
     city."""
-    text = normalize(question)
-    named = cities_named(cities, text)
+    question, lang, text, named = q.corrected, q.lang, normalize(q.corrected), q.named_cities
     if len(named) != 1 or not _SMARTS_QUESTION.search(text):
         return None
     if not explained(question, _SMARTS_WORDS, city_names(named[0]) + _SMART_SPELLINGS):
@@ -102,12 +101,11 @@ THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มี�
                 "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
 
 
-def city_approval(cities: list[City], question: str, lang: str) -> tuple[str, list[City]] | None:
+def city_approval(q: "Question") -> tuple[str, list[City]] | None:
     """When one named city was approved: its approval meeting (and the mark's date when a source gives it)."""
     from assistant.answer.questions import answer_type
 
-    text = normalize(question)
-    named = cities_named(cities, text)
+    question, lang, text, named = q.corrected, q.lang, normalize(q.corrected), q.named_cities
     if len(named) != 1 or answer_type(question) != "date" or not _AWARD.search(text) or not named[0].meeting:
         return None
     city, th = named[0], lang == "th"
@@ -133,11 +131,10 @@ _BATCH_WORDS = APPROVAL_WORDS | frozenset(
     "subcommittee committee part".split())
 
 
-def city_batch(cities: list[City], question: str, lang: str) -> tuple[str, list[City]] | None:
+def city_batch(q: "Question") -> tuple[str, list[City]] | None:
     """Which batch (approval meeting) one named city was in, or that its documents do not say (front matter
     `batch: null`): an unknown batch is said as unknown, never guessed from a nearby list."""
-    text = normalize(question)
-    named = cities_named(cities, text)
+    question, lang, text, named = q.corrected, q.lang, normalize(q.corrected), q.named_cities
     if len(named) != 1 or not _BATCH_QUESTION.search(text):
         return None
     city, th = named[0], lang == "th"
@@ -160,10 +157,10 @@ _MOST = re.compile(r"มากที่สุด|เยอะที่สุด|
 _PROVINCE_WORD = re.compile(r"จังหวัด|\bprovinces?\b")
 
 
-def province_with_most(docs, cities: list[City], question: str, lang: str) -> tuple[str, list[City]] | None:
+def province_with_most(docs, cities: list[City], q: "Question") -> tuple[str, list[City]] | None:
     """Which province has the most named cities, with the caveat that the named lists are partial."""
-    text = normalize(question)
-    if not (_MOST.search(text) and _PROVINCE_WORD.search(text)) or cities_named(cities, text):
+    question, lang, text = q.corrected, q.lang, normalize(q.corrected)
+    if not (_MOST.search(text) and _PROVINCE_WORD.search(text)) or q.named_cities:
         return None
     if not explained(question, _MOST_WORDS):
         return None
@@ -209,11 +206,10 @@ _SMARTS_LIST = re.compile(
 _ENGLISH_NUMBERS = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
 
 
-def criteria_list(docs: dict[str, dict[str, Any]], cities: list[City], question: str, lang: str
-                  ) -> tuple[str, list[str]] | None:
+def criteria_list(docs: dict[str, dict[str, Any]], q: "Question") -> tuple[str, list[str]] | None:
     """The application criteria in order, each citing its own document (read from the corpus, kind criteria)."""
-    text = normalize(question)
-    if not _CRITERIA_LIST.search(text) or re.search(r"(ข้อ|criterion)\s*\d", text) or cities_named(cities, text):
+    question, lang, text = q.corrected, q.lang, normalize(q.corrected)
+    if not _CRITERIA_LIST.search(text) or re.search(r"(ข้อ|criterion)\s*\d", text) or q.named_cities:
         return None  # "เกณฑ์ข้อ 3 คืออะไร" asks about one criterion, "ขอนแก่นผ่านเกณฑ์อะไร" about one city
     if not explained(question, _CRITERIA_WORDS):
         return None
@@ -240,11 +236,10 @@ def criteria_list(docs: dict[str, dict[str, Any]], cities: list[City], question:
     return text + " ".join(items), cited
 
 
-def smarts_list(docs: dict[str, dict[str, Any]], cities: list[City], question: str, lang: str
-                ) -> tuple[str, list[str]] | None:
+def smarts_list(docs: dict[str, dict[str, Any]], q: "Question") -> tuple[str, list[str]] | None:
     """The 7 Smarts by name, citing the document that lists them (kind smarts), for a question naming no city."""
-    text = normalize(question)
-    if not _SMARTS_LIST.search(text) or cities_named(cities, text) or provinces_in(question):
+    question, lang, text = q.corrected, q.lang, normalize(q.corrected)
+    if not _SMARTS_LIST.search(text) or q.named_cities or q.named_provinces:
         return None
     if not explained(question, _SMARTS_WORDS):
         return None
