@@ -13,6 +13,8 @@ from typing import Any
 from assistant import __version__
 from assistant.config import Settings
 from assistant.errors import MuangError
+from assistant.output import format_answer, text_table
+from assistant.serve.commands import cmd_documents, cmd_feedback, cmd_serve, cmd_user
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,10 +176,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if not args.local and not settings.llm_url:
         data = _ask_running_server(args, settings)
         if data is not None:
-            print(json.dumps(data, ensure_ascii=False) if args.json else _format_answer(data))
+            print(json.dumps(data, ensure_ascii=False) if args.json else format_answer(data))
             return 0
     from assistant.answer.answering import answer
-    from assistant.answer.conversation import load_history
+    from assistant.answer.history import load_history
     from assistant.answer.retrieval import Index
 
     from assistant.index.provenance import add_origins
@@ -188,7 +190,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(add_origins(settings, index.docs, result.to_json()), ensure_ascii=False))
     else:
-        print(_format_answer(result.to_json()))
+        print(format_answer(result.to_json()))
     return 0
 
 
@@ -218,21 +220,6 @@ def _ask_running_server(args: argparse.Namespace, settings: Settings) -> dict[st
                else f"the server at {server['url']} did not answer; answering in-process")
         print(f"muang: {how}", file=sys.stderr)
     return data
-
-
-def _format_answer(data: dict[str, Any]) -> str:
-    th = data["language"] == "th"
-    lines = [data["answer"], ""]
-    if data.get("notice"):
-        lines.insert(0, f"({data['notice']})")
-    if not data["confident"]:
-        lines.insert(0, "(ไม่มั่นใจ)" if th else "(not confident)")
-    if data.get("standalone") and data["standalone"] != data["question"]:
-        lines.insert(0, f"({'เข้าใจว่า' if th else 'understood as'}: {data['standalone']})")
-    for source in data["sources"]:
-        where = f" {source['url']}" if source["url"] else ""
-        lines.append(f"[{source['n']}] {source['title']} ({source['lang']}){where}")
-    return "\n".join(lines)
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -266,7 +253,7 @@ def cmd_cities(args: argparse.Namespace, settings: Settings) -> int:
         smarts = "unknown" if c.smarts is None else f"{len(c.smarts)}: {' '.join(c.smarts)}"
         rows.append((str(c.batch or "-"), f"{c.name_th} / {c.name_en}", f"{c.province_th} / {c.province_en}",
                      smarts, c.awarded or "unknown"))
-    print(_table(rows))
+    print(text_table(rows))
     print(f"{len(cities)} cities")
     return 0
 
@@ -285,25 +272,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     for r in report.results:
         detail = " | ".join(q[:90] for q in r.quotes) if r.status == "covered" else r.suggestion
         rows.append((r.name_th if th else r.name_en, r.status, f"{r.score:.2f}", detail))
-    print(_table(rows))
+    print(text_table(rows))
     print(("ด้านที่ข้อเสนอกล่าวถึง: " if th else "Smarts addressed: ") + (", ".join(report.smarts) or "-"))
     return 0
-
-
-def _width(text: str) -> int:
-    """Columns a string takes in a terminal: Thai vowel and tone marks take none."""
-    import unicodedata
-
-    return sum(0 if unicodedata.category(ch) in ("Mn", "Me") else 1 for ch in text)
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for row in rows:
-        cells = [cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -344,141 +315,4 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if "conversations" in report:
         print(f"conversations {report['conversations']}: all turns right {report['conversation_accuracy']}, "
               f"follow-up turns right {report['followup_accuracy']}")
-    return 0
-
-
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    if args.terminal:
-        return _serve_terminal(settings)
-    # The web UI is a plugin found through the "muang.serve" entry point, so assistant/ never imports ui/.
-    from importlib.metadata import entry_points
-
-    found = list(entry_points(group="muang.serve"))
-    if not found:
-        raise MuangError("no web UI is installed (entry point group muang.serve); try `muang serve --terminal`")
-    launch = found[0].load()
-    from assistant.serve.auth import has_users
-    from assistant.index.indexing import build_in_background
-    from assistant.answer.retrieval import Index
-
-    # First run: answerable in seconds (BM25 + the fast embedder); the full index follows in the background.
-    build_in_background(settings)
-    Index(settings)  # fail early, with the usual message, when there is no index
-    if settings.workers < 1:
-        raise MuangError("--workers must be at least 1")
-    if not _loopback(args.host) and not has_users(settings):
-        print(f"muang: warning: serving on {args.host} (reachable from other machines) with no staff account: "
-              "uploads are off until you create one with `muang user add NAME`", file=sys.stderr)
-    launch(settings, host=args.host, port=args.port)
-    return 0
-
-
-def _loopback(host: str) -> bool:
-    """Whether an address to bind is reachable only from this machine.
-
-    >>> _loopback("127.0.0.1"), _loopback("localhost"), _loopback("0.0.0.0"), _loopback("::1")
-    (True, True, False, True)
-    """
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _serve_terminal(settings: Settings) -> int:
-    from assistant.answer.answering import answer
-    from assistant.answer.retrieval import Index
-
-    index = Index(settings)
-    history: list[dict[str, str]] = []
-    print("Muang: ask a question in Thai or English (empty line or Ctrl-D to quit).", file=sys.stderr)
-    while True:
-        try:
-            question = input("? ").strip()
-        except EOFError:
-            return 0
-        if not question:
-            return 0
-        try:
-            result = answer(index, question, history=history)
-        except MuangError as exc:
-            print(f"muang: {exc}", file=sys.stderr)
-            continue
-        print(_format_answer(result.to_json()) + "\n")
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": result.answer}]
-
-
-def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.serve import feedback
-
-    if args.export:
-        count = feedback.export_csv(settings, args.export)
-        print(f"{count} feedback entries written to {args.export}")
-        return 0
-    rows = feedback.entries(settings)
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return 0
-    for row in rows:
-        print(f"{row.get('time', '')}  {row.get('vote', ''):>4}  {row.get('question', '')}")
-    print(f"{len(rows)} entries")
-    return 0
-
-
-def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.serve import auth
-
-    if args.action == "list":
-        for user in auth.users(settings):
-            print(f"{user.name}  (created {time.strftime('%Y-%m-%d %H:%M', time.localtime(user.created))})")
-        return 0
-    if not args.name:
-        raise MuangError(f"muang user {args.action} needs a NAME")
-    if args.action == "remove":
-        auth.remove_user(settings, args.name)
-        print(f"removed staff account {args.name}")
-        return 0
-    auth.check_name(args.name)
-    auth.add_user(settings, args.name, _read_password())
-    print(f"staff account {args.name} can now sign in (documents tab of the web UI)")
-    return 0
-
-
-def _read_password() -> str:
-    """The new password: typed twice at a terminal (not shown), or the first line of standard input."""
-    if sys.stdin.isatty():
-        import getpass
-
-        first = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != first:
-            raise MuangError("the two passwords differ")
-        return first
-    line = sys.stdin.readline().rstrip("\r\n")
-    if not line:
-        raise MuangError("no password on standard input")
-    return line
-
-
-def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.index import provenance
-    from assistant.answer.retrieval import Index
-
-    if args.action == "remove":
-        if not args.doc_id:
-            raise MuangError("muang documents remove needs a DOC_ID (see `muang documents`)")
-        build = provenance.remove_document(settings, args.doc_id)
-        print(f"removed {args.doc_id}: build {build} committed")
-        return 0
-    rows = provenance.documents(settings, Index(settings))
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return 0
-    table = [("doc_id", "lang", "chunks", "origin", "title")]
-    table += [(r["doc_id"], r["lang"], str(r["chunks"]), provenance.describe(r["origin"]), r["title"]) for r in rows]
-    print(_table(table))
-    print(f"{len(rows)} documents")
     return 0

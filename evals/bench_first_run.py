@@ -63,7 +63,7 @@ def main() -> int:
         result["load_at_first_answer"] = load()
         log(f"first answer after {result['first_answer_s']} s: {result['first_answer'][:120]}")
         from assistant.config import Settings
-        from assistant.index.indexing import missing_embedders
+        from assistant.index.background import missing_embedders
 
         settings = Settings.load(index_dir=index_dir)
         result["answered_with_partial_build"] = bool(missing_embedders(settings))

@@ -9,7 +9,8 @@ import pytest
 
 from assistant.cli import main
 from assistant.config import Settings
-from assistant.answer.conversation import check_history, load_history, standalone_question
+from assistant.answer.conversation import standalone_question
+from assistant.answer.history import check_history, load_history
 from assistant.errors import MuangError
 from assistant.answer.retrieval import Index
 from conftest import ROOT

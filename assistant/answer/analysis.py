@@ -20,16 +20,12 @@ from assistant.ingest.chunking import normalize, words
 from assistant.ingest.documents import detect_lang
 from assistant.index.lexical import content_tokens, tokenize
 from assistant.answer.questions import answer_type
+from assistant.answer.spelling import misspellings
 
 if TYPE_CHECKING:
     from assistant.answer.catalog import City
 
 BE_OFFSET = 543
-# Edit-distance similarity (0-100) a misspelled name needs; names shorter than these are never fuzzed,
-# since one edit turns a short name into another word.
-FUZZY_MIN_SCORE = 85
-FUZZY_MIN_THAI = 5
-FUZZY_MIN_LATIN = 6
 
 SMART_PATTERNS = {
     "environment": r"สิ่งแวดล้อม|environment",
@@ -155,7 +151,7 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     cities = cities or []
     text = clean(raw)
     lang = detect_lang(raw)
-    corrections = _fuzzy_corrections(text, cities)
+    corrections = misspellings(text, cities)
     corrected = text
     for wrong, right in corrections.items():
         corrected = corrected.replace(wrong, right)
@@ -200,7 +196,7 @@ def respell(raw: str, cities: list["City"]) -> str:
     >>> respell("And Khon Kean?", [City("khon-kaen", name_en="Khon Kaen")])
     'And khon kaen?'
     """
-    for wrong, right in _fuzzy_corrections(clean(raw), cities).items():
+    for wrong, right in misspellings(clean(raw), cities).items():
         raw = re.sub(re.escape(wrong), right, raw, flags=re.I)
     return raw
 
@@ -364,101 +360,3 @@ def _relation(question: Question) -> list[str]:
     names = " ".join(normalize(n) for n in question.entity_names)
     return [t for t in dict.fromkeys(question.tokens)
             if t not in content and t not in ASKING and not (names and t in names) and not t.isdigit()]
-
-
-@lru_cache(maxsize=8)
-def _name_table(key: tuple[tuple[str, ...], ...]) -> list[tuple[str, str]]:
-    """(normalized spelling, canonical spelling) pairs of every name long enough to fuzz."""
-    from assistant.answer.catalog import _GENERIC, _provinces
-
-    pairs: dict[str, str] = {}
-    for names in key:
-        for name in names:
-            # Only the distinctive part is fuzzed: with "smart city" kept, "Chiang Rai smart city" would
-            # be one letter-edit ratio away from many long names.
-            spelling = re.sub(r"\s+", " ", _GENERIC.sub(" ", normalize(name))).strip()
-            pairs.setdefault(spelling, spelling)
-    for spelling in _provinces():
-        pairs.setdefault(spelling, spelling)
-    thai = re.compile(r"[\u0E00-\u0E7F]")
-    return [(s, c) for s, c in pairs.items()
-            if len(s) >= (FUZZY_MIN_THAI if thai.search(s) else FUZZY_MIN_LATIN)]
-
-
-def _fuzzy_corrections(text: str, cities: list["City"]) -> dict[str, str]:
-    """Misspelled names in `text` and the catalog spellings they stand for.
-
-    A name already spelled right is left alone, and a span that is itself a known name is never "corrected"
-    into another one ("Chiang Rai" is not a typo of "Chiang Mai").
-    """
-    from rapidfuzz import fuzz
-
-    key = tuple((c.name_th, c.name_en, c.slug.replace("-", " "), *c.aliases) for c in cities)
-    table = _name_table(key)
-    known = {s for s, _ in table}
-    # Names spelled right are blanked out first, so that no window of a misspelling can overlap them, unless
-    # the misspelt name contains the right one ("Wangchan Vally" for "Wangchan Valley").
-    original = text
-    for spelling in sorted(known, key=len, reverse=True):
-        text = text.replace(spelling, "\0" * len(spelling))
-    found: dict[str, tuple[float, str]] = {}
-    for spelling, canonical in table:
-        if spelling in original:
-            continue
-        # rapidfuzz's alignment gives the best window; it is then widened or narrowed by a letter, because
-        # a missing or extra letter shifts the window's length.
-        alignment = fuzz.partial_ratio_alignment(spelling, original, score_cutoff=FUZZY_MIN_SCORE - 10)
-        if alignment is None:
-            continue
-        start, end = alignment.dest_start, alignment.dest_end
-        best: tuple[float, str] | None = None
-        for a in range(max(0, start - 2), start + 3):
-            for b in range(max(a + 1, end - 2), min(len(text), end + 2) + 1):
-                window = original[a:b]
-                if "\0" in text[a:b] and not _extends(text[a:b], window, spelling):
-                    continue
-                score = fuzz.ratio(spelling, window)
-                if (score >= FUZZY_MIN_SCORE and (best is None or score > best[0]) and _whole(text, a, b)
-                        and not _inside_word(original, a, b)):
-                    best = (score, window)
-        if best and best[1].strip() and best[1].strip() not in known:
-            wrong = best[1].strip()
-            if wrong not in found or best[0] > found[wrong][0]:
-                found[wrong] = (best[0], canonical)
-    # A shorter misspelling inside a longer one belongs to the longer.
-    return {w: c for w, (_, c) in found.items() if not any(w != o and w in o for o in found)}
-
-
-def _inside_word(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] lies within one dictionary word ("พลังงา" of "พลังงาน" is not a misspelt
-    "พังงา"), or ends well inside one ("เมืองน่า" of "เมืองน่าอยู่" is not a misspelt "เมืองน่าน"): a misspelling
-    is not itself a word, so the segmenter cannot find it whole in its dictionary."""
-    from pythainlp.corpus import thai_words
-
-    dictionary = thai_words()
-    position = 0
-    for word in words(text):
-        found = text.find(word, position)
-        if found < 0:
-            continue
-        position = found + len(word)
-        if word in dictionary and (found <= start and end <= position or found < end < position
-                                   and len(word) > 2 and end - found < len(word) - 1):
-            return True
-    return False
-
-
-def _extends(masked: str, window: str, spelling: str) -> bool:
-    """Whether every right-spelled name blanked out inside a window is also part of `spelling`."""
-    parts = re.findall(r"\0+", masked)
-    starts = [m.start() for m in re.finditer(r"\0+", masked)]
-    return spelling not in window and all(window[s:s + len(p)] in spelling for s, p in zip(starts, parts))
-
-
-def _whole(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] does not cut a Latin word in two (Thai has no word spaces to respect)."""
-    before = text[start - 1] if start > 0 else " "
-    after = text[end] if end < len(text) else " "
-    latin = re.compile(r"[a-z0-9]")
-    return not (latin.match(before) and latin.match(text[start])) and not (
-        latin.match(after) and latin.match(text[end - 1]))

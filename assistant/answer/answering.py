@@ -26,14 +26,12 @@ import numpy as np
 
 from assistant.answer import reader, reading, selection
 from assistant.answer.analysis import Question, analyze, is_negation, respell
-from assistant.ingest.chunking import normalize
 from assistant.ingest.documents import detect_lang
 from assistant.answer.questions import check_question, split_questions, states_unknown
+from assistant.answer.quoting import pick_units
 from assistant.answer.retrieval import Filters, Hit, Index, search
 
 POOL = 20          # chunks retrieved per question (ranking, recall and the sources list come from these)
-MAX_SENTENCES = 2  # a second unit is added only when the selection model rates it close to the best one
-SECOND_RATIO = 0.5  # of the best unit's selection probability (evals/train/features.npz: +2 points of answers holding the span)
 
 _TEXT = {
     "th": {
@@ -85,7 +83,7 @@ class Answer:
     notice: str | None = None     # why the LLM answer was shortened or replaced by the extractive one
     short_answer: str = ""        # the reader's short answer ("จังหวัดระยอง") that opens `answer`, if any
     history_used: int = 0         # messages of the given conversation that were read
-    history_ignored: int = 0      # older ones beyond the bounds (assistant/answer/conversation.py MAX_HISTORY_*)
+    history_ignored: int = 0      # older ones beyond the bounds (assistant/answer/history.py MAX_HISTORY_*)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,7 +106,7 @@ def build_chain(
     """
     from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-    from assistant.answer.conversation import bound_history, check_history
+    from assistant.answer.history import bound_history, check_history
 
     guard = lock or nullcontext()
     settings = index.settings
@@ -353,40 +351,6 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
         body = f"{text['none']} {text['nearest']}: {nearest}" if sources else text["none"]
     return Answer(question.raw, lang, body, confident, sources, hits, evidence,
                   short_answer=short if confident else "")
-
-
-def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: float = SECOND_RATIO
-               ) -> list[tuple[Hit, str]]:
-    """The best unit, and a second one when the model rates it close to the best (never after a list)."""
-    if not cands:
-        return []
-    order = np.argsort(-p, kind="stable")
-    best = [cands[order[0]]]
-    for i in order[1:]:
-        if len(best) >= MAX_SENTENCES or best[0].unit.kind == "list" or p[i] < second_ratio * p[order[0]]:
-            break
-        if normalize(cands[i].unit.text) not in {normalize(c.unit.text) for c in best}:
-            best.append(cands[i])
-    return [(c.hit, _with_antecedent(c, cands, best)) for c in best]
-
-
-# A sentence opening with one of these leans on the sentence before it ("He is also the oldest ...", or a Thai
-# clause cut off at "และ/แต่/โดย ..." where Thai text has no full stop): quoted alone it does not say who or what.
-_ANAPHOR = re.compile(r"(?i)^(?:he|she|it|they|this|these|those|his|her|its|their|such|but|and)\b|"
-                     r"^(?:เขา|เธอ|ท่าน|มัน|พวกเขา|ซึ่ง|และ|แต่|โดย|จึง|ทำให้)")
-
-
-def _with_antecedent(chosen: selection.Candidate, cands: list[selection.Candidate],
-                     best: list[selection.Candidate]) -> str:
-    """A chosen sentence, preceded by the sentence before it in its chunk when it opens with a pronoun."""
-    text = chosen.unit.text.strip()
-    if chosen.unit.kind != "sentence" or not _ANAPHOR.match(text):
-        return text
-    before = next((c for c in cands if c.hit.chunk_id == chosen.hit.chunk_id
-                   and c.unit.position == chosen.unit.position - 1), None)
-    if before is None or before in best or before.unit.kind != "sentence":
-        return text
-    return f"{before.unit.text.strip()} {text}"
 
 
 def _number_sources(cited: list[Hit], hits: list[Hit], k: int, quotes: dict[str, str]) -> list[Source]:

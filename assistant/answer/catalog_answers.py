@@ -99,12 +99,10 @@ def _without(text: str, provinces: list[str]) -> str:
     return text
 
 
-
-
 def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], q: Question
                         ) -> tuple[str, list[str]] | None:
     """(answer text, cited doc ids: [n] is the n-th) or None when front matter cannot answer the question."""
-    question, lang = q.corrected, q.lang
+    lang = q.lang
     exact = figure_answer(docs, cities, q) or criteria_list(docs, q) or smarts_list(docs, q)
     if exact or not cities:
         return exact

@@ -17,28 +17,18 @@ A question that names its own subject, or that the catalog answers over all citi
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from assistant.answer.catalog import SMART_NAMES, City, province_names, province_spellings, provinces_in
 from assistant.ingest.documents import detect_lang
-from assistant.errors import MuangError
+from assistant.answer.history import MAX_TURNS, Message
 from assistant.index.lexical import content_tokens, tokenize
 
-MAX_TURNS = 20          # user turns of history read (the rest is older than any follow-up reaches)
-# Where a conversation enters (REST, UI, LINE, --history): the last MAX_HISTORY_MESSAGES messages within
-# MAX_HISTORY_CHARS characters, each cut to MAX_TURN_CHARS; older messages are ignored (and counted).
-MAX_HISTORY_MESSAGES = 2 * MAX_TURNS
-MAX_HISTORY_CHARS = 16_000
-MAX_TURN_CHARS = 2_000
 # A word is about another topic than the conversation's city when this much larger a share of the other
 # documents (criteria, programme) than of the city documents uses it: "criteria", "TSCCI", "สิทธิประโยชน์".
 TOPIC_MARGIN = 0.2
-Message = dict[str, str]
 
 # Generic words inside city names: "เมืองอัจฉริยะวังจันทร์วัลเลย์" is also called "วังจันทร์วัลเลย์".
 _GENERIC_NAME = re.compile(r"เมืองอัจฉริยะ|สมาร์ทซิตี้|เมืองน่าอยู่|\bsmart city\b|\bliveable town\b|[()\"“”]", re.I)
@@ -377,57 +367,3 @@ def standalone_question(index, question: str, history: list[Message]) -> str:
     vocabulary = Vocabulary(topical=topical, unknown=lambda tokens: not index.lexical.known(tokens),
                             stands_alone=lambda q: parse(analyze(q, cities), cities) is not None)
     return resolve(question, history, cities, vocabulary)
-
-
-def check_history(history: Any) -> list[Message]:
-    """A conversation as messages: a list of {"role": "user"|"assistant", "content": str}, or of strings
-    (the earlier questions). Raises MuangError for anything else."""
-    if history is None:
-        return []
-    if not isinstance(history, list):
-        raise MuangError("the history must be a JSON list of messages or of earlier questions")
-    out: list[Message] = []
-    for i, item in enumerate(history, start=1):
-        if isinstance(item, str):
-            item = {"role": "user", "content": item}
-        if not (isinstance(item, dict) and item.get("role") in ("user", "assistant")
-                and isinstance(item.get("content"), str)):
-            raise MuangError(f"history item {i} is not a message "
-                             '{"role": "user"|"assistant", "content": ...}')
-        out.append({"role": item["role"], "content": item["content"]})
-    return out
-
-
-def bound_history(history: list[Message]) -> list[Message]:
-    """The part of a checked conversation that follow-ups read: the newest MAX_HISTORY_MESSAGES messages, each
-    cut to MAX_TURN_CHARS, as many as fit in MAX_HISTORY_CHARS (newest first).
-
-    >>> long = [{"role": "user", "content": "x" * 3000}] * 100
-    >>> kept = bound_history(long)
-    >>> len(kept), max(len(m["content"]) for m in kept), sum(len(m["content"]) for m in kept) <= MAX_HISTORY_CHARS
-    (8, 2000, True)
-    """
-    kept: list[Message] = []
-    total = 0
-    for message in reversed(history[-MAX_HISTORY_MESSAGES:]):
-        text = message["content"][:MAX_TURN_CHARS]
-        if total + len(text) > MAX_HISTORY_CHARS:
-            break
-        total += len(text)
-        kept.append({"role": message["role"], "content": text})
-    return kept[::-1]
-
-
-def load_history(path: Path) -> list[Message]:
-    """The conversation in a JSON file (see `check_history`)."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MuangError(f"{path}: no such history file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MuangError(f"{path}: not a JSON history ({exc})") from None
-    try:
-        return check_history(data)
-    except MuangError as exc:
-        raise MuangError(f"{path}: {exc}") from None

@@ -96,7 +96,7 @@ class Index:
         self.manifest = store.read_json(folder / "manifest.json")
         self.embedders = get_embedders(settings.embedder)
         store.check_embedders(self.manifest, self.embedders)
-        # A build committed before its slow embedders' vectors (indexing.build_in_background): search with
+        # A build committed before its slow embedders' vectors (background.build_in_background): search with
         # the embedders that are there.
         self.embedders = [e for e in self.embedders if e.name not in self.manifest.get("missing", [])]
         self.docs: dict[str, dict[str, Any]] = store.read_json(folder / "docs.json")

