@@ -81,7 +81,10 @@ def test_negation_reaches_the_names_it_applies_to(cities):
     q = analyze("นอกจากภูเก็ต มีเมืองไหนได้ครบ 7 ด้านบ้าง", cities)
     assert (slugs(q), [c.slug for c in q.excluded_cities], q.excluded_provinces) == ([], ["phuket"], [])
     assert "ภูเก็ต" not in q.predicate
-    assert analyze("Which certified cities are not in Bangkok?", cities).excluded_provinces == ["กรุงเทพมหานคร"]
+    # what the catalog routes read: every name, asked about or left out
+    assert [c.slug for c in q.named_cities] == ["phuket"]
+    q = analyze("Which certified cities are not in Bangkok?", cities)
+    assert (q.provinces, q.excluded_provinces, q.named_provinces) == ([], ["กรุงเทพมหานคร"], ["กรุงเทพมหานคร"])
     assert analyze("เมืองที่ไม่ได้อยู่ในจังหวัดภูเก็ตมีกี่เมือง", cities).excluded_provinces == ["ภูเก็ต"]
     # "หรือไม่" asks whether; it negates nothing
     assert slugs(analyze("ภูเก็ตได้ตราหรือไม่", cities)) == ["phuket"]
