@@ -1,6 +1,6 @@
 """The layout stays readable: packages by pipeline stage, no module over MAX_LINES lines, and no import cycle
-among the project's modules (imports inside functions count too: they are cycles deferred, not removed;
-imports under `if TYPE_CHECKING:` do not, since they never run)."""
+among the project's modules (imports inside functions and under `if TYPE_CHECKING:` count too: a cycle
+deferred or kept to the type checker is still two modules that cannot be read apart)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,7 @@ def _imports(path: Path, name: str, known: set[str]) -> set[str]:
     is a module, else a.b)."""
     out = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
-                   and ast.unparse(block.test).endswith("TYPE_CHECKING") for n in ast.walk(block)}
-    for node in ast.walk(tree):
-        if id(node) in typing_only:
-            continue
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             out |= {a.name for a in node.names if a.name in known}
         elif isinstance(node, ast.ImportFrom):

@@ -13,8 +13,7 @@ import numpy as np
 from assistant.index.lexical import content_tokens, tokenize
 
 if TYPE_CHECKING:
-    from assistant.answer.retrieval import Index
-    from assistant.answer.selection import Candidate
+    from assistant.answer.retrieval import Candidate, Index
 
 
 def unit_data(index: "Index", candidate: Candidate) -> tuple[frozenset[str], tuple[str, ...], np.ndarray | None]:

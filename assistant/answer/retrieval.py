@@ -30,6 +30,7 @@ from assistant.ingest.documents import SMARTS, KINDS, detect_lang
 from assistant.index.embedding import get_embedders
 from assistant.errors import MuangError
 from assistant.index.lexical import LexicalIndex, content_tokens
+from assistant.ingest.units import Unit
 
 CANDIDATES = 50
 W_LEXICAL = 0.75  # BM25, same-language chunks only
@@ -49,6 +50,15 @@ class Hit:
     doc: dict[str, Any]
     section: str = ""
     signals: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Candidate:
+    """One answer unit of a retrieved chunk, with the chunk's rank: what selection and the reader judge."""
+
+    hit: Hit
+    unit: Unit
+    rank: int
 
 
 @dataclass

@@ -29,6 +29,7 @@ from assistant.ingest.chunking import normalize
 from assistant.answer.overlap import (THAI, bigram_share, fill_unit_data, in_compounds, soft_overlap, unit_data,
                                       word_vectors)
 from assistant.answer.questions import asks_list, is_polar, offers, says_no
+from assistant.answer.retrieval import Candidate
 from assistant.ingest.units import Unit, units
 
 if TYPE_CHECKING:
@@ -50,13 +51,6 @@ QUESTION_FEATURES = (
 )
 # Right after the term a definition says what it is ("ดีป้าคือ", "TSCCI is", "depa (the Digital Economy ...").
 _DEFINING = re.compile(r"\s*\)?\s*(?:คือ|หมายถึง|ย่อมาจาก|เป็น|\(|(?:is|are|was|were|refers to|stands for|means)(?![a-z]))")
-
-
-@dataclass
-class Candidate:
-    hit: "Hit"
-    unit: Unit
-    rank: int
 
 
 @dataclass(frozen=True)
