@@ -65,18 +65,16 @@ train: install
 
 # Fine-tune the neural reader (assistant/models/reader.npz and its card reader.md) from ../shared's iapp-train
 # and XQuAD plus evals/gold.jsonl and evals/unanswerable.jsonl, then fit answerability over it on the calibration
-# part (assistant/models/reader_answerability.json). Runs in the background: about 10 min collecting the
-# pipeline's own near misses per training question (evals/train/reader-retrieved.jsonl), 85 min of training
-# on a quiet 2-core machine, 25 min of calibration, plus 15 min for the benchmark indexes the first time;
+# part (assistant/models/reader_answerability.json). Runs in the background (about 45 min of training on a
+# quiet 2-core machine, plus about 15 min for the benchmark indexes the first time and 10 min of calibration);
 # progress in evals/train/reader-train.log. Interrupted, `make train-reader` again resumes from the last
 # checkpoint (every 100 steps).
 READER_LOG := evals/train/reader-train.log
-READER_STEPS := 2900  # of 16 pairs: 1.4 epochs, about 85 min at the 9 pairs/s a quiet 2-core machine trains
 train-reader: install
 	@mkdir -p evals/train
 	@if [ -f evals/train/reader.pid ] && kill -0 $$(cat evals/train/reader.pid) 2>/dev/null; then \
 		echo "already training (pid $$(cat evals/train/reader.pid)): tail -f $(READER_LOG)"; exit 0; fi; \
-	nohup sh -c '$(BIN)/python evals/train_reader.py all --steps $(READER_STEPS) && $(BIN)/python evals/calibrate_reader.py all' \
+	nohup sh -c '$(BIN)/python evals/train_reader.py all && $(BIN)/python evals/calibrate_reader.py all' \
 		>> $(READER_LOG) 2>&1 & echo $$! > evals/train/reader.pid; \
 	echo "training in the background (pid $$!); follow it with: tail -f $(READER_LOG)"
 

