@@ -96,7 +96,7 @@ def test_rate_limit_counts_per_client_in_a_sliding_minute(tmp_path):
 
 def test_rate_limit_is_shared_between_processes(tmp_path):
     settings = Settings.load(index_dir=tmp_path, rate_limit=4)
-    code = ("import sys; from assistant import ratelimit; from assistant.config import Settings; "
+    code = ("import sys; from assistant.serve import ratelimit; from assistant.config import Settings; "
             "s = Settings.load(index_dir=sys.argv[1], rate_limit=4); "
             "print(sum(ratelimit.take(s, 'ip:x') == 0 for _ in range(3)))")
     other = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
