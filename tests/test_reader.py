@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answer import reader
+from assistant.index.e5_onnx import int8_activations
 from conftest import DATA, ROOT
 
 pytestmark = pytest.mark.slow
@@ -48,6 +49,20 @@ def test_the_reader_finds_the_short_answer_inside_a_sentence():
     [best, other] = model.read("Which sea is Phuket on?", [(title, unit), (title, "Phuket has 416,000 people.")])
     assert best.relevance > other.relevance
     assert "Andaman" in best.short_answer(unit)
+
+
+def test_onnxruntime_reads_as_the_torch_encoder_does():
+    """The graph onnxruntime runs (float32 or int8 activations, whichever this CPU runs best) is the encoder
+    training evaluates with: same relevance and the same short answer."""
+    question = "ภูเก็ตอยู่ทะเลฝั่งไหน"
+    units = [("ภูเก็ต", "ภูเก็ตเป็นจังหวัดเกาะทางภาคใต้ของประเทศไทย ตั้งอยู่ในทะเลอันดามัน"),
+             ("Phuket", "Phuket has 416,000 people."), ("แม่เมาะ", "แม่เมาะตั้งอยู่ในจังหวัดลำปาง")]
+    onnx = reader.Reader(backend="onnx").read(question, units)
+    torch = reader.Reader(backend="torch").read(question, units)
+    tolerance = 0.3 if int8_activations() else 0.01
+    for a, b, (_, unit) in zip(onnx, torch, units):
+        assert abs(a.relevance - b.relevance) < tolerance, (a, b)
+    assert onnx[0].short_answer(units[0][1]) == torch[0].short_answer(units[0][1])
 
 
 def test_training_runs_a_few_steps_and_resumes_from_its_checkpoint(tmp_path):

