@@ -4,7 +4,7 @@ Text: real paragraphs (XQuAD passages and corpus/ documents) drawn at random and
 phrases or sentences shuffled), written as Markdown files of 10 pages each under index/bench/pages/. A page
 is 2,000 characters. Each run indexes a folder from scratch (`build_index(..., rebuild=True)`) into a fresh
 index folder, exactly as `muang index PATH` does, with its progress bars (they show the rate) on stderr, and
-times its stages: reading + chunking, embedding, writing vectors (Chroma), BM25.
+times its stages: reading + chunking, embedding, writing vectors (Chroma), BM25, the answer units.
 
     .venv/bin/python evals/bench_indexing.py [--pages 1000] [--e5-pages 40]
 """
@@ -136,7 +136,7 @@ def parallel_chunking(folder: Path, settings, timer: "StageTimer") -> None:
 
 
 def run(lang: str, pages: int, spec: str, parallel: bool = False) -> dict:
-    from assistant.index import indexing, store
+    from assistant.index import indexing, store, unit_store
     from assistant.config import Settings
     from assistant.index.embedding import get_embedders
     from assistant.index.lexical import LexicalIndex
@@ -152,6 +152,7 @@ def run(lang: str, pages: int, spec: str, parallel: bool = False) -> dict:
         timer.wrap(e, "embed_documents", "embed")
     timer.wrap(store.VectorStore, "add", "chroma add")
     timer.wrap(LexicalIndex, "build", "bm25")
+    timer.wrap(unit_store, "write", "answer units")  # its USE-m3 embedding is counted under "embed" too
     log(f"indexing {pages} {lang} pages with {spec}" + (" (prototype: parallel chunking)" if parallel else ""))
     try:
         started = time.perf_counter()

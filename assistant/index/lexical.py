@@ -50,8 +50,13 @@ def content_tokens(text: str) -> list[str]:
     >>> content_tokens("แม่เมาะอยู่จังหวัดไหน")
     ['แม่', 'เมาะ', 'จังหวัด']
     """
+    return drop_stopwords(tokenize(text))
+
+
+def drop_stopwords(tokens) -> list[str]:
+    """Tokens without Thai and English stopwords (`tokenize` output in, `content_tokens` out)."""
     thai = _thai_stopwords()
-    return [t for t in tokenize(text) if t not in thai and t not in _EN_STOPWORDS]
+    return [t for t in tokens if t not in thai and t not in _EN_STOPWORDS]
 
 
 class LexicalIndex:

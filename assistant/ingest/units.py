@@ -1,8 +1,8 @@
 """Answer units: what an extractive answer may quote. A sentence; a sentence that introduces a list
 ("... ดังนี้", "as follows:", a trailing colon) together with its items; a table row with its header.
 
-Units depend only on the document text, so indexing could store them; they are cheap to cut (the sentence
-splitter's cost) and answering cuts those of the few chunks it reads.
+Units depend only on the document text: indexing cuts them once for every chunk and stores them with their words
+and vectors (assistant/index/unit_store.py).
 """
 
 from __future__ import annotations

