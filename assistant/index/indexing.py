@@ -36,6 +36,7 @@ class IndexReport:
     documents: int = 0
     chunks: int = 0
     build: str | None = None
+    previous: str | None = None  # the build queries read before; == build when nothing was written
     seconds: float = 0.0
 
     @property
@@ -103,6 +104,7 @@ def build_index(
     with store.index_lock(settings):
         store.discard_unfinished(settings)
         previous = None if rebuild else store.current_build(settings)
+        report.previous = store.current_build(settings)
         old_manifest: dict[str, Any] = {"files": {}, "embedders": []}
         old_chunks: list[dict[str, Any]] = []
         old_docs: dict[str, Any] = {}
