@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.index.lexical import content_tokens, tokenize
+from assistant.index.embedding import unit_rows
+from assistant.index.lexical import tokenize
+from assistant.index.unit_store import words_of
 
 if TYPE_CHECKING:
     from assistant.answer.retrieval import Candidate, Index
@@ -48,11 +50,9 @@ def fill_unit_data(index: "Index", cands: list[Candidate], embedder) -> None:
     if not missing:
         return
     # embed_batch, not embed_documents: a question's few texts get one core (USEEmbedder explains why)
-    vectors = np.asarray(embedder.embed_batch([c.unit.text for c in missing], is_query=False), dtype=np.float32)
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    vectors = unit_rows(embedder.embed_batch([c.unit.text for c in missing], is_query=False))
     for c, vector in zip(missing, vectors):
-        every = tokenize(c.unit.text)
-        cache[(c.hit.chunk_id, c.unit.position)] = (frozenset(content_tokens(c.unit.text)), tuple(every), vector)
+        cache[(c.hit.chunk_id, c.unit.position)] = (*words_of(tokenize(c.unit.text)), vector)
     if len(cache) > 200_000:  # a bound for a long-running server over a huge index
         cache.clear()
 

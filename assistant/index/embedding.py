@@ -40,7 +40,7 @@ class Embedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start:start + self.batch_size])
-            out[start:start + len(batch)] = _unit(self.embed_document_batch(batch))
+            out[start:start + len(batch)] = unit_rows(self.embed_document_batch(batch))
             if progress:
                 progress(len(batch))
         return out
@@ -50,10 +50,11 @@ class Embedder:
         return self.embed_batch(texts, is_query=False)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _unit(self.embed_batch([text], is_query=True))[0]
+        return unit_rows(self.embed_batch([text], is_query=True))[0]
 
 
-def _unit(vectors: Any) -> np.ndarray:
+def unit_rows(vectors: Any) -> np.ndarray:
+    """Each row scaled to length 1 (a zero row stays zero)."""
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim == 1:
         vectors = vectors[None, :]
