@@ -103,8 +103,8 @@ def build_index(
     report = IndexReport()
     with store.index_lock(settings):
         store.discard_unfinished(settings)
-        previous = None if rebuild else store.current_build(settings)
         report.previous = store.current_build(settings)
+        previous = None if rebuild else report.previous
         old_manifest: dict[str, Any] = {"files": {}, "embedders": []}
         old_chunks: list[dict[str, Any]] = []
         old_docs: dict[str, Any] = {}
@@ -168,10 +168,8 @@ def build_index(
         report.documents, report.chunks = len(docs), len(chunks)
         # An unchanged index is rebuilt only to add what it lacks: deferred vectors, or answer units (a build
         # written before they were stored; its vectors are all reused).
-        lacks_units = previous is not None and _units_embedder(embedders, defer) is not None and \
-            unit_store.UnitStore.open(store.build_dir(settings, previous) / "units") is None
         if previous and not report.changed and not set(old_manifest.get("missing", [])) - set(defer) \
-                and not lacks_units:
+                and not _lacks_units(settings, previous, embedders, defer):
             report.build = previous
             report.seconds = time.monotonic() - started
             return report
@@ -301,6 +299,12 @@ def _units_embedder(embedders, defer=frozenset()):
     if not any(not e.fast for e in embedders if e.name not in defer):
         return None
     return next((e for e in embedders if e.name == unit_store.EMBEDDER), None)
+
+
+def _lacks_units(settings: Settings, build: str, embedders, defer) -> bool:
+    """Whether `build` has no answer units where a build with these embedders would write them."""
+    return _units_embedder(embedders, defer) is not None and \
+        unit_store.UnitStore.open(store.build_dir(settings, build) / "units") is None
 
 
 def _reusable_vectors(settings, previous, old_chunks, embedder, wanted: set[str]) -> dict[str, Any]:

@@ -117,9 +117,8 @@ def write(folder: Path, chunks: list[dict[str, Any]], embedder, previous: Path |
 class UnitStore:
     """A build's stored units, read one chunk at a time (a positioned read: safe from any thread)."""
 
-    def __init__(self, folder: Path, meta: dict[str, Any]) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.embedder = meta["embedder"]
         self.offsets = np.load(folder / "offsets.npy")
         self.rows = np.load(folder / "rows.npy")
         self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
@@ -138,8 +137,8 @@ class UnitStore:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             if meta.get("version") != VERSION or meta.get("embedder") != embedder:
                 return None
-            return cls(folder, meta)
-        except (OSError, ValueError, KeyError):
+            return cls(folder)
+        except (OSError, ValueError):
             return None
 
     def get(self, position: int) -> ChunkUnits:
@@ -151,10 +150,7 @@ class UnitStore:
 
     def by_key(self) -> tuple[dict[int, Words], dict[int, int]]:
         """Every unit's words and vector row by the key of its text."""
-        keys = np.load(self.folder / "keys.npy")
-        words: dict[int, Words] = {}
+        keys = np.load(self.folder / "keys.npy").tolist()
         with open(self.folder / "units.jsonl", encoding="utf-8") as handle:
             flat = [words_of(every) for line in handle for *_, every in json.loads(line)]
-        for k, w in zip(keys.tolist(), flat):
-            words[k] = w
-        return words, {k: i for i, k in enumerate(keys.tolist())}
+        return dict(zip(keys, flat)), {k: i for i, k in enumerate(keys)}
