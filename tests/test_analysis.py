@@ -58,6 +58,11 @@ def test_years_in_both_calendars_and_thai_digits(cities):
     assert analyze("ประชุมครั้งที่ 2/2564 มีกี่เมือง", cities).years_be == [2564]
 
 
+def test_the_thai_spelling_of_smart_city_is_searched_with_the_documents_word(cities):
+    assert "เมืองอัจฉริยะ" in analyze("สมาร์ตซิตี้ ทำอะไรให้ชาวบ้านบ้าง", cities).search_text
+    assert analyze("เมืองอัจฉริยะคืออะไร", cities).expansions == []
+
+
 def test_countries_other_than_thailand_are_entities(cities):
     question = analyze("ญี่ปุ่นมีเมืองอัจฉริยะกี่เมือง", cities)
     assert question.countries == ["ญี่ปุ่น"] and "ญี่ปุ่น" in question.entity_names

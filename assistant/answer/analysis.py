@@ -123,6 +123,13 @@ class Question:
         return names + [s for p in self.provinces for s in province_spellings(p)] + self.countries
 
 
+# Thai spellings of English terms that the documents write in Thai words: "สมาร์ทซิตี้" is searched as
+# "เมืองอัจฉริยะ" as well (retrieval embeds and matches the documents' own term).
+_LOANWORDS = [
+    (re.compile(r"สมาร์[ทต]\s*ซิต[ี]้?"), "เมืองอัจฉริยะ"),
+]
+
+
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
 
 
@@ -170,6 +177,7 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     years_be = sorted({y if y > 2400 else y + BE_OFFSET for y in years})
     years_ce = sorted({y - BE_OFFSET if y > 2400 else y for y in years})
     expansions = [str(y) for y in years_be + years_ce if str(y) not in corrected]
+    expansions += [term for pattern, term in _LOANWORDS if pattern.search(corrected) and term not in corrected]
     tokens = tokenize(corrected)
     question = Question(
         raw=raw, text=text, lang=lang, tokens=tokens, content=content_tokens(corrected),

@@ -233,11 +233,17 @@ def definition(text: str, term: str) -> float:
 
     >>> definition("tscci ปี 2566 คือ 30 เมือง", "tscci"), definition("ดัชนี (thailand index: tscci) ของดีป้า", "tscci")
     (0.5, 1.0)
+
+    The term must start a word: "สามย่านสมาร์ทซิตี้ (...) เป็น" defines a place, not "สมาร์ทซิตี้".
+
+    >>> definition("สามย่านสมาร์ทซิตี้ (samyan smart city) เป็นพื้นที่หนึ่ง", "สมาร์ทซิตี้")
+    0.5
     """
     escaped = re.escape(term)
-    if re.search(rf"\([^()]*{escaped}\s*\)", text):
+    if re.search(rf"\([^()]*(?<![\w\u0e00-\u0e7f]){escaped}\s*\)", text):
         return 1.0
-    return 1.0 if any(_DEFINING.match(text, m.end()) for m in re.finditer(escaped, text)) else 0.5
+    starts = re.finditer(rf"(?<![\w\u0e00-\u0e7f]){escaped}", text)
+    return 1.0 if any(_DEFINING.match(text, m.end()) for m in starts) else 0.5
 
 
 def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
