@@ -126,7 +126,7 @@ class Question:
 # Thai spellings of English terms that the documents write in Thai words: "สมาร์ทซิตี้" is searched as
 # "เมืองอัจฉริยะ" as well (retrieval embeds and matches the documents' own term).
 _LOANWORDS = [
-    (re.compile(r"สมาร์[ทต]\s*ซิต[ี]้?"), "เมืองอัจฉริยะ"),
+    (re.compile(r"สมาร์[ทต]\s*ซิตี้?"), "เมืองอัจฉริยะ"),
 ]
 
 

@@ -239,11 +239,10 @@ def definition(text: str, term: str) -> float:
     >>> definition("สามย่านสมาร์ทซิตี้ (samyan smart city) เป็นพื้นที่หนึ่ง", "สมาร์ทซิตี้")
     0.5
     """
-    escaped = re.escape(term)
-    if re.search(rf"\([^()]*(?<![\w\u0e00-\u0e7f]){escaped}\s*\)", text):
+    at_start = rf"(?<![\w\u0e00-\u0e7f]){re.escape(term)}"  # Thai vowel and tone marks are not \w
+    if re.search(rf"\([^()]*{at_start}\s*\)", text):
         return 1.0
-    starts = re.finditer(rf"(?<![\w\u0e00-\u0e7f]){escaped}", text)
-    return 1.0 if any(_DEFINING.match(text, m.end()) for m in starts) else 0.5
+    return 1.0 if any(_DEFINING.match(text, m.end()) for m in re.finditer(at_start, text)) else 0.5
 
 
 def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
