@@ -65,10 +65,10 @@ def key(text: str) -> int:
 def write(folder: Path, chunks: list[dict[str, Any]], embedder, previous: Path | None = None,
           progress: Callable[[int], None] | None = None, batch: int = 256) -> None:
     """Write `folder` (a build's units/) for `chunks`: words and vectors of unit texts the `previous` store holds
-    are reused, the rest computed (a text said twice is embedded once). `progress(n)` is told as n more chunks
+    are reused, the rest computed (a text said twice is tokenized and embedded once). `progress(n)` is told as n more chunks
     are done."""
     old = UnitStore.open(previous, embedder.name) if previous else None
-    old_words, old_rows = old.by_key() if old else ({}, {})
+    known, old_rows = old.by_key() if old else ({}, {})  # known: words by text key, this build's added as found
     cut_units: list[list[Unit]] = []
     keys: list[int] = []
     words: list[Words] = []
@@ -90,7 +90,10 @@ def write(folder: Path, chunks: list[dict[str, Any]], embedder, previous: Path |
                 vectors[where] = vector
         cut_units += found
         keys += batch_keys
-        words += [old_words.get(k) or words_of(tokenize(t)) for k, t in zip(batch_keys, texts)]
+        for k, t in zip(batch_keys, texts):
+            if k not in known:
+                known[k] = words_of(tokenize(t))
+            words.append(known[k])
         parts.append(vectors)
         if progress:
             progress(len(found))
