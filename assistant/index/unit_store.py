@@ -65,8 +65,8 @@ def key(text: str) -> int:
 def write(folder: Path, chunks: list[dict[str, Any]], embedder, previous: Path | None = None,
           progress: Callable[[int], None] | None = None, batch: int = 256) -> None:
     """Write `folder` (a build's units/) for `chunks`: words and vectors of unit texts the `previous` store holds
-    are reused, the rest computed (a text said twice is tokenized and embedded once). `progress(n)` is told as n more chunks
-    are done."""
+    are reused, the rest computed (a text said twice is tokenized and embedded once). `progress(n)` is told as n
+    more chunks are done."""
     old = UnitStore.open(previous, embedder.name) if previous else None
     known, old_rows = old.by_key() if old else ({}, {})  # known: words by text key, this build's added as found
     cut_units: list[list[Unit]] = []
