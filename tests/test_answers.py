@@ -267,3 +267,38 @@ def test_the_smarts_of_a_city_named_after_its_province_come_from_the_city(capsys
     result = ask(capsys, corpus_index, "นครสวรรค์เมืองอัจฉริยะทำแผนไว้กี่ด้าน")
     assert result["mode"] == "catalog" and result["sources"][0]["doc_id"] == "city-nakhon-sawan-th"
     assert "ไม่ปรากฏ" in result["answer"] and result["confident"] is False
+
+
+TOWN = """---
+id: {slug}-en
+title: {name}
+lang: en
+kind: city
+city: {slug}
+name_en: {name}
+province_en: {province}
+---
+# {name}
+
+{body}
+"""
+
+
+def test_a_citys_page_quoting_another_citys_date_does_not_answer_with_it(capsys, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ban-rai.md").write_text(TOWN.format(
+        slug="ban-rai", name="Ban Rai Smart Town", province="Nan",
+        body="Ban Rai Smart Town is in Nan province and plans to share its river data with farmers. The date "
+             "Ban Rai Smart Town received its mark is not in our sources. Ban Na Smart Town received its mark on "
+             "3 March 2023, as the provincial office reported."), encoding="utf-8")
+    (docs / "ban-na.md").write_text(TOWN.format(
+        slug="ban-na", name="Ban Na Smart Town", province="Phrae",
+        body="Ban Na Smart Town is in Phrae province and runs a market app for its weavers."), encoding="utf-8")
+    index_dir = tmp_path / "ix"
+    assert main(["index", str(docs), "--index-dir", str(index_dir), "--json"]) == 0
+    capsys.readouterr()
+    result = ask(capsys, index_dir, "When did Ban Rai Smart Town receive its mark?")
+    assert "3 March 2023" not in result["answer"] or not result["confident"], "that is Ban Na's date"
+    result = ask(capsys, index_dir, "When did Ban Na Smart Town receive its mark?")
+    assert "3 March 2023" in result["answer"]

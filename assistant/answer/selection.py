@@ -248,21 +248,34 @@ def definition(text: str, term: str) -> float:
 def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
     """Per candidate, whether it may answer the question at all.
 
-    A question naming cities is answered from one of their documents or a unit naming one of them: another
-    city's TSCCI score does not answer "ฉะเชิงเทราได้คะแนนเท่าไหร่", however well it matches otherwise. A
-    question naming another country ("ญี่ปุ่นใช้เกณฑ์อะไร") is answered only from a document that names it
-    (a document in the other language is not judged: the names differ). All true for a question naming neither."""
+    A question naming cities is answered from a unit naming one of them, or from a unit of one of their
+    documents that names no other city: another city's TSCCI score does not answer "ฉะเชิงเทราได้คะแนนเท่าไหร่",
+    however well it matches otherwise, and neither does the date of another city that one city's page quotes
+    beside its own. A question naming another country ("ญี่ปุ่นใช้เกณฑ์อะไร") is answered only from a document
+    that names it (a document in the other language is not judged: the names differ). All true for a question
+    naming neither."""
     ok = np.ones(len(cands), dtype=bool)
     if question.cities:
         slugs = {c.slug for c in question.cities}
-        names = [normalize(n) for c in question.cities for n in (c.name_th, c.name_en, *c.aliases) if n]
-        ok &= np.array([cand.hit.doc.get("city") in slugs or any(n in normalize(cand.unit.text) for n in names)
-                        for cand in cands], dtype=bool)
+        ok &= np.array([bool(named & slugs) or (cand.hit.doc.get("city") in slugs and not named)
+                        for cand in cands for named in [cities_in(index, cand.unit.text)]], dtype=bool)
     if question.countries:
         ok &= np.array([cand.hit.lang != question.lang
                         or any(c in _doc_text(index, cand.hit.doc_id) for c in question.countries)
                         for cand in cands], dtype=bool)
     return ok
+
+
+def cities_in(index: "Index", text: str) -> frozenset[str]:
+    """The slugs of the catalog's cities a unit names, cached by text (a unit is judged for every question)."""
+    from assistant.answer.catalog import cities_named
+
+    cache = index.cache.setdefault("cities_in", {})
+    if text not in cache:
+        if len(cache) > 100_000:
+            cache.clear()
+        cache[text] = frozenset(c.slug for c in cities_named(index.catalog(), text))
+    return cache[text]
 
 
 def chunk_cosine(index: "Index", question: "Question", hit: "Hit") -> float:
