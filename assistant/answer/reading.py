@@ -92,7 +92,9 @@ def read(question: "Question", cands: list[selection.Candidate], p: np.ndarray, 
     if not chosen:
         return None
     text = question.corrected or question.raw
-    readings = model.read(text, [(cands[i].hit.doc.get("title", ""), cands[i].unit.text) for i in chosen])
+    # one pair at a time: units differ in length, and a batch pads every pair to the longest
+    readings = model.read(text, [(cands[i].hit.doc.get("title", ""), cands[i].unit.text) for i in chosen],
+                          batch_size=1)
     relevance = np.array([r.relevance for r in readings])
     span_p = np.array([r.span_probability for r in readings])
     z = rank_scores(relevance, p[chosen], span_p, ranking())
