@@ -107,11 +107,14 @@ def one(index, model, question, hits, groups, answerable, name, run, qid) -> dic
     record["question"], record["kind"] = question.raw, question.kind
     record["question_features"] = [round(float(v), 5) for v in qrow]
     chosen = reading.shortlist(p, SHORTLIST)
+    after = reading.following(cands, chosen)
+    windows = [reading.window(cands, i, after) for i in chosen]
     readings = model.read(question.corrected or question.raw,
-                          [(cands[i].hit.doc.get("title", ""), cands[i].unit.text) for i in chosen])
-    for i, r in zip(chosen, readings):
-        text = cands[i].unit.text
-        short = r.short_answer(text)
+                          [(cands[i].hit.doc.get("title", ""), w) for i, w in zip(chosen, windows)])
+    for i, w, r in zip(chosen, windows, readings):
+        # what the answer quotes: the unit, and the sentence after it when the reader's answer lies there
+        text = w if r.span and r.span[0] > len(cands[i].unit.text) else cands[i].unit.text
+        short = r.short_answer(w)
         record["units"].append({
             "p": float(p[i]), "relevance": r.relevance, "span_probability": r.span_probability,
             "right": answerable and contains_answer(text, groups),
@@ -274,7 +277,9 @@ def write_card_section(report: dict, n: int, how: str, threshold: float, short_m
 
 Fitted on the calibration part of each set (questions neither training nor the held-out measurements use):
 {report['runs']} runs, each answerable question also asked with its gold documents removed (the right
-decision then is to abstain). Chosen: {how} ranking of the best {n} units; answerability threshold {threshold:.2f} (keeps
+decision then is to abstain). Each unit is read with the sentence after it in its chunk
+(`reading.window`: a Thai clause often ends where its answer begins).
+Chosen: {how} ranking of the best {n} units; answerability threshold {threshold:.2f} (keeps
 {CONFIDENT:.0%} of the answerable calibration questions confident); short answers at span probability
 >= {short_min:.2f}; the catalog gate {'off: right catalog answers score as low as wrong ones' if report['catalog']['min_relevance'] is None else f"at relevance {report['catalog']['min_relevance']:.2f}"}.
 

@@ -302,3 +302,13 @@ def test_a_citys_page_quoting_another_citys_date_does_not_answer_with_it(capsys,
     assert "3 March 2023" not in result["answer"] or not result["confident"], "that is Ban Na's date"
     result = ask(capsys, index_dir, "When did Ban Na Smart Town receive its mark?")
     assert "3 March 2023" in result["answer"]
+
+
+def test_an_answer_in_the_clause_after_the_one_the_question_matches_is_quoted_with_it(capsys, tmp_path):
+    # Thai has no full stop: segmentation cuts at the space after "จึงได้", and what was decided is the next unit.
+    index_dir = index_one(capsys, tmp_path, "council.md",
+        "# สภาเมืองบ้านไร่\n\nสภาเมืองบ้านไร่ประชุมสมัยวิสามัญเมื่อเดือนมกราคม 2567 ที่ศาลากลางหมู่บ้าน "
+        "หลังจากฟังความเห็นของชาวบ้านแล้วที่ประชุมจึงได้ อนุมัติงบประมาณ 20 ล้านบาทเพื่อสร้างสะพานข้ามแม่น้ำน่าน "
+        "โครงการนี้จะเริ่มก่อสร้างในปีหน้า\n")
+    result = ask(capsys, index_dir, "หลังฟังความเห็นชาวบ้านแล้ว ที่ประชุมสภาเมืองบ้านไร่ทำอะไร")
+    assert result["confident"] and "อนุมัติงบประมาณ 20 ล้านบาท" in result["answer"]

@@ -324,7 +324,7 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
     evidence.update(answerable=round(probability, 4), threshold=round(threshold, 4))
     # A question with no content word ("???", emoji) asks nothing the documents could answer.
     confident = bool(hits and question.content and len(p) and p.max() > 0) and probability >= threshold
-    picked = pick_units(cands, p) if confident else []
+    picked = pick_units(cands, p, answered_after=read.answered_after if read is not None else None) if confident else []
     short = read.short_answer if read is not None and picked else ""
     cited: list[Hit] = []
     parts: list[str] = []

@@ -1,5 +1,6 @@
-"""Which answer units an extractive answer quotes: the best one, a second one rated close to it, and the
-sentence before a quoted sentence that opens with a pronoun (quoted alone it would not say who or what)."""
+"""Which answer units an extractive answer quotes: the best one, a second one rated close to it, the
+sentence before a quoted sentence that opens with a pronoun (quoted alone it would not say who or what), and
+the unit after one whose answer the reader found there."""
 
 from __future__ import annotations
 
@@ -15,19 +16,25 @@ MAX_SENTENCES = 2  # a second unit is added only when the selection model rates 
 SECOND_RATIO = 0.5  # of the best unit's selection probability (evals/train/features.npz: +2 points of answers holding the span)
 
 
-def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: float = SECOND_RATIO
-               ) -> list[tuple[Hit, str]]:
-    """The best unit, and a second one when the model rates it close to the best (never after a list)."""
+def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: float = SECOND_RATIO,
+               answered_after: dict[int, int] | None = None) -> list[tuple[Hit, str]]:
+    """The best unit, and a second one when the model rates it close to the best (never after a list).
+    `answered_after` maps a candidate to the one after it when the reader found the answer there: both are
+    quoted."""
     if not cands:
         return []
+    after = answered_after or {}
     order = np.argsort(-p, kind="stable")
-    best = [cands[order[0]]]
+    best = [int(order[0])]
     for i in order[1:]:
-        if len(best) >= MAX_SENTENCES or best[0].unit.kind == "list" or p[i] < second_ratio * p[order[0]]:
+        if len(best) >= MAX_SENTENCES or cands[best[0]].unit.kind == "list" or p[i] < second_ratio * p[order[0]]:
             break
-        if normalize(cands[i].unit.text) not in {normalize(c.unit.text) for c in best}:
-            best.append(cands[i])
-    return [(c.hit, _with_antecedent(c, cands, best)) for c in best]
+        if normalize(cands[i].unit.text) not in {normalize(cands[k].unit.text) for k in best} and int(i) not in {
+                after.get(k) for k in best}:
+            best.append(int(i))
+    chosen = [cands[k] for k in best]
+    return [(cands[k].hit, _with_antecedent(cands[k], cands, chosen)
+             + (f" {cands[after[k]].unit.text.strip()}" if k in after else "")) for k in best]
 
 
 # A sentence opening with one of these leans on the sentence before it ("He is also the oldest ...", or a Thai

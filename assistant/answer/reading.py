@@ -1,8 +1,9 @@
 """The reader's decision over the candidate units of a question's top chunks.
 
-The feature-based selection model (assistant/answer/selection.py) shortlists the units (as many as the calibration
-chose); the neural reader (assistant/answer/reader.py) reads each with the question, and they are ranked by its
-relevance stacked with the feature model's probability where that ranks better (reader_ranking.json).
+The feature-based selection model (assistant/answer/selection.py) shortlists the units (as many as the
+calibration chose); the neural reader (assistant/answer/reader.py) reads each, with the sentence after it,
+beside the question, and they are ranked by its relevance stacked with the feature model's probability where
+that ranks better (reader_ranking.json).
 Answerability is a logistic model over the best unit's ranking score, its gap to the second, the reader's
 relevance and span probability, and the feature model's own answerability; it is fitted, with its threshold,
 on the calibration part of every training set, questions the reader never saw (evals/calibrate_reader.py ->
@@ -12,7 +13,7 @@ enough (the level is chosen there too) and the quoted unit is in the question's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from assistant.answer import reader, selection
 if TYPE_CHECKING:
     from assistant.answer.analysis import Question
 
+AFTER_TOKENS = 32  # of the sentence after a unit, read with it (see `window`)
 READ_UNITS = 8  # units read per question when the calibration file does not choose (calibrate_reader.py does)
 UNIT_FEATURES = ("relevance", "selection_log_odds", "span_probability")
 FEATURES = ("rank_best", "rank_gap", "relevance", "span_probability", "selection_log_odds", "features_log_odds")
@@ -38,6 +40,8 @@ class Reading:
     threshold: float
     span_probability: float
     short_answer: str           # of the best unit, "" when not probable enough
+    # candidate -> the sentence after it, where the reader found that candidate's answer (both are quoted)
+    answered_after: dict[int, int] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -91,10 +95,11 @@ def read(question: "Question", cands: list[selection.Candidate], p: np.ndarray, 
     chosen = shortlist(p, n or int(info.get("read_units", READ_UNITS)))
     if not chosen:
         return None
-    text = question.corrected or question.raw
-    # one pair at a time: units differ in length, and a batch pads every pair to the longest
-    readings = model.read(text, [(cands[i].hit.doc.get("title", ""), cands[i].unit.text) for i in chosen],
-                          batch_size=1)
+    after = following(cands, chosen)
+    texts = [window(cands, i, after) for i in chosen]
+    readings = model.read(question.corrected or question.raw,
+                          [(cands[i].hit.doc.get("title", ""), t) for i, t in zip(chosen, texts)],
+                          batch_size=1)  # windows differ in length: one at a time reads no padding
     relevance = np.array([r.relevance for r in readings])
     span_p = np.array([r.span_probability for r in readings])
     z = rank_scores(relevance, p[chosen], span_p, ranking())
@@ -106,10 +111,39 @@ def read(question: "Question", cands: list[selection.Candidate], p: np.ndarray, 
     else:
         probability, threshold = float(scores[chosen[best]]), 0.5
     unit = cands[chosen[best]]
-    short = readings[best].short_answer(unit.unit.text) if span_p[best] >= float(info.get("short_answer", 0.5)) else ""
-    if unit.hit.lang != question.lang or len(short) >= 0.8 * len(unit.unit.text.strip()):
+    answered_after = {i: after[i] for k, i in enumerate(chosen)
+                      if i in after and readings[k].span and readings[k].span[0] > len(cands[i].unit.text)}
+    short = readings[best].short_answer(texts[best]) if span_p[best] >= float(info.get("short_answer", 0.5)) else ""
+    if unit.hit.lang != question.lang or len(short) >= 0.8 * len(texts[best].strip()):
         short = ""  # the short answer must be in the question's language, and shorter than the quote
-    return Reading(scores, row, probability, threshold, float(span_p[best]), short)
+    return Reading(scores, row, probability, threshold, float(span_p[best]), short, answered_after)
+
+
+def following(cands: list[selection.Candidate], chosen: list[int]) -> dict[int, int]:
+    """For each chosen sentence, the sentence after it in its chunk (when there is one)."""
+    at = {(c.hit.chunk_id, c.unit.position): k for k, c in enumerate(cands)}
+    after = {}
+    for i in chosen:
+        j = at.get((cands[i].hit.chunk_id, cands[i].unit.position + 1))
+        if j is not None and cands[i].unit.kind == "sentence" and cands[j].unit.kind == "sentence":
+            after[i] = j
+    return after
+
+
+def window(cands: list[selection.Candidate], i: int, after: dict[int, int]) -> str:
+    """What the reader reads for a unit: the unit and the start of the sentence after it. Thai has no full
+    stop and sentence segmentation cuts at spaces, so the clause a question paraphrases often ends where its
+    answer begins ("สภาเมืองประชุมแล้วจึงได้" | "อนุมัติงบ 20 ล้านบาทในเดือนมีนาคม"); the reader's span says
+    which part holds the answer, and the quote then takes both. Only AFTER_TOKENS of the next sentence are
+    read: an answer starting there is found in them, and each token read costs answer time."""
+    text = cands[i].unit.text
+    if i not in after:
+        return text
+    following_text = cands[after[i]].unit.text
+    _, spans = reader.vocabulary().tokenizer.encode_with_offsets(following_text)
+    if len(spans) > AFTER_TOKENS:
+        following_text = following_text[:spans[AFTER_TOKENS - 1][1]]
+    return f"{text} {following_text}"
 
 
 def agrees(question: "Question", answer: str, model: reader.Reader) -> bool:
