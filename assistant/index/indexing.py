@@ -302,9 +302,12 @@ def _units_embedder(embedders, defer=frozenset()):
 
 
 def _lacks_units(settings: Settings, build: str, embedders, defer) -> bool:
-    """Whether `build` has no answer units where a build with these embedders would write them."""
-    return _units_embedder(embedders, defer) is not None and \
-        unit_store.UnitStore.open(store.build_dir(settings, build) / "units") is None
+    """Whether `build` has no answer units (or no word vectors: a store written before them) where a build with
+    these embedders would write them."""
+    if _units_embedder(embedders, defer) is None:
+        return False
+    stored = unit_store.UnitStore.open(store.build_dir(settings, build) / "units")
+    return stored is None or stored.word_rows is None
 
 
 def _reusable_vectors(settings, previous, old_chunks, embedder, wanted: set[str]) -> dict[str, Any]:
