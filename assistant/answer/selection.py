@@ -252,9 +252,15 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
     documents that names no other city: another city's TSCCI score does not answer "ฉะเชิงเทราได้คะแนนเท่าไหร่",
     however well it matches otherwise, and neither does the date of another city that one city's page quotes
     beside its own. A question naming another country ("ญี่ปุ่นใช้เกณฑ์อะไร") is answered only from a document
-    that names it (a document in the other language is not judged: the names differ). All true for a question
-    naming neither."""
+    that names it (a document in the other language is not judged: the names differ). A question asking about
+    a year is answered from a unit naming that year (in either era) or no year: a unit naming only other years
+    is about them ("ฉะเชิงเทราปี 67 ได้กี่คะแนน" is not answered by its 2023 score, which the reader, reading
+    the unit with the sentence after it, rates as close). All true for a question naming none of these."""
     ok = np.ones(len(cands), dtype=bool)
+    asked_years = {str(y) for y in question.years_ce + question.years_be}
+    if asked_years:
+        ok &= np.array([not (said := set(YEAR.findall(cand.unit.text))) or bool(said & asked_years)
+                        for cand in cands], dtype=bool)
     if question.cities:
         slugs = {c.slug for c in question.cities}
         ok &= np.array([bool(named & slugs) or (cand.hit.doc.get("city") in slugs and not named)
