@@ -122,7 +122,7 @@ def one(index, model, question, hits, groups, answerable, name, run, qid) -> dic
             "right": answerable and contains_answer(text, groups),
             "short_right": answerable and bool(short) and contains_answer(short, groups)
             and len(short) <= max(len(a) for g in groups for a in g) + 12,
-            "same_lang": cands[i].hit.lang == question.lang, "short": short, "text": w,
+            "same_lang": cands[i].hit.lang == question.lang, "short": short,
             "x": [round(float(v), 5) for v in x[i]]})
     return record
 
@@ -139,8 +139,7 @@ def features(record: dict, n: int, ranker) -> tuple[np.ndarray, bool, dict] | No
     if not units:
         return None
     z = reading.rank_scores(relevance, p, span, ranker)
-    row, best = reading.question_row(z, relevance, span, p, record["features_probability"],
-                                     np.array([reading.numbers_said(record["question"], u["text"]) for u in units]))
+    row, best = reading.question_row(z, relevance, span, p, record["features_probability"])
     return row, bool(units[best]["right"]), units[best]
 
 

@@ -5,8 +5,7 @@ calibration chose); the neural reader (assistant/answer/reader.py) reads each, w
 beside the question, and they are ranked by its relevance stacked with the feature model's probability where
 that ranks better (reader_ranking.json).
 Answerability is a logistic model over the best unit's ranking score, its gap to the second, the reader's
-relevance and span probability, the feature model's own answerability, and the share of the question's numbers
-the unit says; it is fitted, with its threshold,
+relevance and span probability, and the feature model's own answerability; it is fitted, with its threshold,
 on the calibration part of every training set, questions the reader never saw (evals/calibrate_reader.py ->
 assistant/models/reader_answerability.json). The short answer is the reader's span when it is probable
 enough (the level is chosen there too) and the quoted unit is in the question's language.
@@ -14,7 +13,6 @@ enough (the level is chosen there too) and the quoted unit is in the question's 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -29,10 +27,7 @@ if TYPE_CHECKING:
 AFTER_TOKENS = 32  # of the sentence after a unit, read with it (see `window`)
 READ_UNITS = 8  # units read per question when the calibration file does not choose (calibrate_reader.py does)
 UNIT_FEATURES = ("relevance", "selection_log_odds", "span_probability")
-FEATURES = ("rank_best", "rank_gap", "relevance", "span_probability", "selection_log_odds", "features_log_odds",
-            "numbers_said")
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-_NUMBER = re.compile(r"\d+")
+FEATURES = ("rank_best", "rank_gap", "relevance", "span_probability", "selection_log_odds", "features_log_odds")
 
 
 @dataclass
@@ -77,43 +72,13 @@ def rank_scores(relevance: np.ndarray, selection_p: np.ndarray, span_p: np.ndarr
 
 
 def question_row(z: np.ndarray, relevance: np.ndarray, span_p: np.ndarray, selection_p: np.ndarray,
-                 features_probability: float, numbers: np.ndarray) -> tuple[np.ndarray, int]:
-    """One row of FEATURES and the index of the best read unit (`numbers`: `numbers_said` of each read unit)."""
+                 features_probability: float) -> tuple[np.ndarray, int]:
+    """One row of FEATURES and the index of the best read unit."""
     order = np.argsort(-z, kind="stable")
     best = int(order[0])
     gap = float(z[best] - z[order[1]]) if len(order) > 1 else 10.0
     return np.array([z[best], gap, relevance[best], span_p[best], float(logit(selection_p[best])),
-                     float(logit(features_probability)), numbers[best]]), best
-
-
-def numbers_said(question: str, text: str) -> float:
-    """The share of the numbers a question gives (an item, a cohort, a year, meeting 1/2565) that a unit says, 1.0
-    for a question giving none. The reader reads "item 12" and "item 4" alike; a unit saying another number is
-    often the answer to another question ("รุ่น 3 ได้ทุนเท่าไหร่" read against cohort 2's grant). A year is
-    said in either era, a two-digit Buddhist year ("ปี 67") by its four-digit forms.
-
-    >>> numbers_said("ประชุม 1/2565 รายการที่ 12 คืออะไร", "รายการที่ 4 ของการประชุม 1/2565")
-    0.6666666666666666
-    >>> numbers_said("สามย่านปี 67 ได้กี่คะแนน", "ในดัชนีปี 2024 สามย่านได้ 79%"), numbers_said("What is depa?", "x")
-    (1.0, 1.0)
-    >>> numbers_said("ส.ค. 2022 อนุมัติกี่พื้นที่", "เดือนสิงหาคม ๒๕๖๕ อนุมัติ 15 พื้นที่")
-    1.0
-    """
-    asked = set(_NUMBER.findall(question.translate(_THAI_DIGITS)))
-    if not asked:
-        return 1.0
-    said = set(_NUMBER.findall(text.translate(_THAI_DIGITS)))
-    return sum(1 for a in asked if _forms(a) & said) / len(asked)
-
-
-def _forms(number: str) -> set[str]:
-    """How a text may say a number of a question: a year in both eras (BE = CE + 543)."""
-    n = int(number)
-    if len(number) == 2:
-        return {number, str(2500 + n), str(2500 + n - 543)}
-    if 1900 <= n < 2100 or 2400 <= n < 2700:
-        return {number, str(n + 543 if n < 2400 else n - 543)}
-    return {number}
+                     float(logit(features_probability))]), best
 
 
 def shortlist(p: np.ndarray, n: int = READ_UNITS) -> list[int]:
@@ -138,8 +103,7 @@ def read(question: "Question", cands: list[selection.Candidate], p: np.ndarray, 
     relevance = np.array([r.relevance for r in readings])
     span_p = np.array([r.span_probability for r in readings])
     z = rank_scores(relevance, p[chosen], span_p, ranking())
-    numbers = np.array([numbers_said(question.raw, t) for t in texts])
-    row, best = question_row(z, relevance, span_p, p[chosen], features_probability, numbers)
+    row, best = question_row(z, relevance, span_p, p[chosen], features_probability)
     scores = np.zeros(len(cands))
     scores[chosen] = 1.0 / (1.0 + np.exp(-z))
     if calibrated is not None:
