@@ -122,7 +122,7 @@ def one(index, model, question, hits, groups, answerable, name, run, qid) -> dic
             "right": answerable and contains_answer(text, groups),
             "short_right": answerable and bool(short) and contains_answer(short, groups)
             and len(short) <= max(len(a) for g in groups for a in g) + 12,
-            "same_lang": cands[i].hit.lang == question.lang, "short": short,
+            "same_lang": cands[i].hit.lang == question.lang, "short": short, "text": w,
             "x": [round(float(v), 5) for v in x[i]]})
     return record
 
