@@ -114,7 +114,7 @@ def one(index, model, question, hits, groups, answerable, name, run, qid) -> dic
                           batch_size=1)  # as reading.read reads them
     for i, w, r in zip(chosen, windows, readings):
         # what the answer quotes: the unit, and the sentence after it when the reader's answer lies there
-        text = (f"{cands[i].unit.text} {cands[after[i]].unit.text}" if r.span and r.span[0] > len(cands[i].unit.text)
+        text = (f"{cands[i].unit.text} {cands[after[i]].unit.text}" if reading.in_next(r, cands[i].unit.text)
                 else cands[i].unit.text)
         short = r.short_answer(w)
         record["units"].append({

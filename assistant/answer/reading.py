@@ -112,7 +112,7 @@ def read(question: "Question", cands: list[selection.Candidate], p: np.ndarray, 
         probability, threshold = float(scores[chosen[best]]), 0.5
     unit = cands[chosen[best]]
     answered_after = {i: after[i] for k, i in enumerate(chosen)
-                      if i in after and readings[k].span and readings[k].span[0] > len(cands[i].unit.text)}
+                      if i in after and in_next(readings[k], cands[i].unit.text)}
     short = readings[best].short_answer(texts[best]) if span_p[best] >= float(info.get("short_answer", 0.5)) else ""
     if unit.hit.lang != question.lang or len(short) >= 0.8 * len(texts[best].strip()):
         short = ""  # the short answer must be in the question's language, and shorter than the quote
@@ -128,6 +128,11 @@ def following(cands: list[selection.Candidate], chosen: list[int]) -> dict[int, 
         if j is not None and cands[i].unit.kind == "sentence" and cands[j].unit.kind == "sentence":
             after[i] = j
     return after
+
+
+def in_next(reading: reader.Reading, unit: str) -> bool:
+    """Whether the reader's span over a `window` lies past its unit, in the sentence after it."""
+    return bool(reading.span) and reading.span[0] > len(unit)
 
 
 def window(cands: list[selection.Candidate], i: int, after: dict[int, int]) -> str:
