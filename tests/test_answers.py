@@ -312,3 +312,12 @@ def test_an_answer_in_the_clause_after_the_one_the_question_matches_is_quoted_wi
         "โครงการนี้จะเริ่มก่อสร้างในปีหน้า\n")
     result = ask(capsys, index_dir, "หลังฟังความเห็นชาวบ้านแล้ว ที่ประชุมสภาเมืองบ้านไร่ทำอะไร")
     assert result["confident"] and "อนุมัติงบประมาณ 20 ล้านบาท" in result["answer"]
+
+
+def test_a_what_is_question_is_never_answered_with_a_sentence_that_only_names_the_term(capsys, corpus_index):
+    # Most sentences naming TSCCI give its rankings, and they match "TSCCI" as well as its definition does;
+    # "คือไร" is "คืออะไร" as people type it in chat. The definition's document is among the sources either way.
+    for question in ("TSCCI คือไร", "tscci คืออะไร"):
+        result = ask(capsys, corpus_index, question)
+        assert not result["confident"] or "Thailand Smart City Competitiveness Index" in result["answer"], result
+        assert "city-phadung-krung-kasem-th" in [s["doc_id"] for s in result["sources"]], result["sources"]

@@ -56,7 +56,8 @@ _LATEST = re.compile(
     r"\blatest\b|\bso far\b|\bto date\b|\bcurrent(ly)?\b|\bnow\b|\bmost recent\b|\bup to now\b|\bas of today\b"
 )
 _DEFINITION = [
-    re.compile(r"^(.{2,60}?)\s*(คืออะไร|คือ\s*อะไร|หมายถึงอะไร|หมายถึง|ย่อมาจากอะไร|ย่อมาจาก|แปลว่าอะไร|คือ\s*ใคร|คือหน่วยงานอะไร|เป็นหน่วยงานอะไร|คืออะไรครับ|คืออะไรคะ)"),
+    # "ไร" is "อะไร" as people type it in chat ("TSCCI คือไร")
+    re.compile(r"^(.{2,60}?)\s*(คือ\s*(?:อะ)?ไร|หมายถึง(?:อะ)?ไร|หมายถึง|ย่อมาจาก(?:อะ)?ไร|ย่อมาจาก|แปลว่า(?:อะ)?ไร|คือ\s*ใคร|คือหน่วยงาน(?:อะ)?ไร|เป็นหน่วยงาน(?:อะ)?ไร)"),
     re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(.{2,60}?)\s*\??\s*$"),
     re.compile(r"^\s*what\s+does\s+(?:an?\s+|the\s+)?(.{2,60}?)\s+(?:stand\s+for|mean)\s*\??\s*$"),
     re.compile(r"^\s*(?:define|explain)\s+(?:an?\s+|the\s+)?(.{2,60}?)\s*\??\s*$"),

@@ -52,6 +52,9 @@ QUESTION_FEATURES = (
 )
 # Right after the term a definition says what it is ("ดีป้าคือ", "TSCCI is", "depa (the Digital Economy ...").
 _DEFINING = re.compile(r"\s*\)?\s*(?:คือ|หมายถึง|ย่อมาจาก|เป็น|\(|(?:is|are|was|were|refers to|stands for|means)(?![a-z]))")
+# What only a definition says right after its term: "TSCCI ย่อมาจาก", "a smart city is". "เป็น", a bracket
+# or "was" follow a term in many sentences that do not say what it is ("5 เมืองอัจฉริยะ (ไม่ทราบที่อยู่เว็บ)").
+_DEFINES_STRICTLY = re.compile(r"\s*(?:คือ|หมายถึง|ย่อมาจาก|(?:is|are|refers to|stands for|means)(?![a-z]))")
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,19 @@ def definition(text: str, term: str) -> float:
     return 1.0 if any(_DEFINING.match(text, m.end()) for m in re.finditer(at_start, text)) else 0.5
 
 
+def defines(text: str, term: str) -> bool:
+    """Whether a sentence says what a term is, in the words only a definition uses right after the term.
+
+    >>> defines("TSCCI ย่อมาจาก Thailand Smart City Competitiveness Index", "tscci")
+    True
+    >>> defines("5 เมืองอัจฉริยะ (ไม่ทราบที่อยู่เว็บ) เป็นชุดแรก", "เมืองอัจฉริยะ"), defines("TSCCI ปี 2566 คือ 30 เมือง", "tscci")
+    (False, False)
+    """
+    text, term = normalize(text), normalize(term)
+    at_start = rf"(?<![\w\u0e00-\u0e7f]){re.escape(term)}"
+    return any(_DEFINES_STRICTLY.match(text, m.end()) for m in re.finditer(at_start, text))
+
+
 def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
     """Per candidate, whether it may answer the question at all.
 
@@ -255,8 +271,16 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
     that names it (a document in the other language is not judged: the names differ). A question asking about
     a year is answered from a unit naming that year (in either era) or no year: a unit naming only other years
     is about them ("ฉะเชิงเทราปี 67 ได้กี่คะแนน" is not answered by its 2023 score, which the reader, reading
-    the unit with the sentence after it, rates as close). All true for a question naming none of these."""
+    the unit with the sentence after it, rates as close). A "what is X" question is answered from a unit in
+    its language that says what X is (`defines`) when one is among them: the sentences that only name X (a
+    TSCCI ranking for "TSCCI คืออะไร") match the question's words as well, and neither model tells them apart. All true for a question
+    asking none of these."""
     ok = np.ones(len(cands), dtype=bool)
+    if question.defines and cands:
+        defining = np.array([c.hit.lang == question.lang and defines(c.unit.text, question.defines)
+                             for c in cands], dtype=bool)
+        if defining.any():
+            ok &= defining
     asked_years = {str(y) for y in question.years_ce + question.years_be}
     if asked_years:
         ok &= np.array([not (said := set(YEAR.findall(cand.unit.text))) or bool(said & asked_years)
