@@ -26,11 +26,10 @@ import numpy as np
 
 from assistant.answer import reader, reading, selection
 from assistant.answer.analysis import Question, analyze, is_negation, respell
-from assistant.ingest.chunking import normalize
 from assistant.ingest.documents import detect_lang
 from assistant.answer.questions import check_question, split_questions, states_unknown
 from assistant.answer.quoting import pick_units
-from assistant.answer.retrieval import Filters, Hit, Index, search, top_positions
+from assistant.answer.retrieval import Filters, Hit, Index, defined_first, search
 
 POOL = 20          # chunks retrieved per question (ranking, recall and the sources list come from these)
 
@@ -147,7 +146,8 @@ def build_chain(
             query = f"{context} {question.search_text}".strip()
 
             def retrieve(where: Filters | None) -> list[Hit]:
-                return defined_first(index, question, search(index, query, k=POOL, filters=where), where)
+                return defined_first(index, question, search(index, query, k=POOL, filters=where), where,
+                                     selection.READ)
 
             if detect_lang(text) != language and not (filters and filters.lang):
                 # A follow-up continuing a question in the other language is asked as that question
@@ -260,32 +260,6 @@ def combined(question: str, answers: list[Answer]) -> Answer:
     return Answer(question, first.language, " ".join(texts), any(a.confident for a in answers), sources,
                   [h for a in answers for h in a.hits], first.evidence,
                   mode=modes.pop() if len(modes) == 1 else "extractive")
-
-
-DEFINING_POOL = 500  # chunks naming the term (best BM25 first) looked through for one that defines it
-
-
-def defined_first(index: Index, question: Question, hits: list[Hit], filters: Filters | None) -> list[Hit]:
-    """The hits of a "what is X" question with a chunk that defines X among the chunks answers are read from.
-    A term such as "TSCCI" is named in many chunks, and retrieval ranks those that say much about it above
-    the one sentence that says what it is ("TSCCI ย่อมาจาก ..."): the best such chunk in the question's
-    language (BM25 over the term) is put first, unless one already is among the chunks answers are read from."""
-    if not question.defines:
-        return hits
-    scores = index.lexical.scores(normalize(question.defines))
-    allowed = index.allowed(filters or Filters())
-    mask = (scores > 0) & (index.chunk_lang == question.lang)
-    if allowed is not None:
-        mask &= allowed
-    defining = [i for i in top_positions(scores, mask, DEFINING_POOL)
-                if selection.defines(index.chunks[i]["text"], question.defines)]
-    if not defining or any(index.position[h.chunk_id] in defining for h in hits[:selection.READ]):
-        return hits
-    record = index.chunks[defining[0]]
-    first = Hit(chunk_id=record["chunk_id"], doc_id=record["doc_id"], text=record["text"], lang=record["lang"],
-                score=hits[0].score if hits else 1.0, doc=index.docs[record["doc_id"]],
-                section=record.get("section", ""), signals={"definition": 1.0})
-    return [first, *(h for h in hits if h.chunk_id != record["chunk_id"])]
 
 
 def from_catalog(index: Index, question: Question) -> Answer | None:

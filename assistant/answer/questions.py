@@ -87,6 +87,24 @@ def _unit(text: str) -> str | None:
     return re.sub(r"(ies|es|s)$", "", english.group(2)) if english and len(english.group(2)) > 3 else None
 
 
+# What only a definition says right after its term: "TSCCI ย่อมาจาก", "a smart city is". "เป็น", a bracket
+# or "was" follow a term in many sentences that do not say what it is ("5 เมืองอัจฉริยะ (ไม่ทราบที่อยู่เว็บ)").
+_DEFINES_STRICTLY = re.compile(r"\s*(?:คือ|หมายถึง|ย่อมาจาก|(?:is|are|refers to|stands for|means)(?![a-z]))")
+
+
+def defines(text: str, term: str) -> bool:
+    """Whether a sentence says what a term is, in the words only a definition uses right after the term.
+
+    >>> defines("TSCCI ย่อมาจาก Thailand Smart City Competitiveness Index", "tscci")
+    True
+    >>> defines("5 เมืองอัจฉริยะ (ไม่ทราบที่อยู่เว็บ) เป็นชุดแรก", "เมืองอัจฉริยะ"), defines("TSCCI ปี 2566 คือ 30 เมือง", "tscci")
+    (False, False)
+    """
+    text, term = normalize(text), normalize(term)
+    at_start = rf"(?<![\w\u0e00-\u0e7f]){re.escape(term)}"
+    return any(_DEFINES_STRICTLY.match(text, m.end()) for m in re.finditer(at_start, text))
+
+
 def offers(sentence: str, kind: str | None) -> bool:
     """Whether a sentence contains something of the asked-for kind.
 

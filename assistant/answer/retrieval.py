@@ -18,7 +18,7 @@ the allowed ids (evals/bench_latency.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import math
 
@@ -31,6 +31,11 @@ from assistant.index.embedding import get_embedders
 from assistant.errors import MuangError
 from assistant.index.lexical import LexicalIndex, content_tokens
 from assistant.ingest.units import Unit
+from assistant.ingest.chunking import normalize
+from assistant.answer.questions import defines
+
+if TYPE_CHECKING:
+    from assistant.answer.analysis import Question
 
 CANDIDATES = 50
 W_LEXICAL = 0.75  # BM25, same-language chunks only
@@ -306,3 +311,31 @@ def search(
             signals={name: values[chunk_id] for name, values in lists.items() if chunk_id in values},
         ))
     return hits
+
+
+DEFINING_POOL = 500  # chunks naming the term (best BM25 first) looked through for one that defines it
+
+
+def defined_first(index: Index, question: "Question", hits: list[Hit], filters: Filters | None,
+                  read: int) -> list[Hit]:
+    """The hits of a "what is X" question with a chunk that defines X among the chunks answers are read from.
+    A term such as "TSCCI" is named in many chunks, and retrieval ranks those that say much about it above
+    the one sentence that says what it is ("TSCCI ย่อมาจาก ..."): the best such chunk in the question's
+    language (BM25 over the term) is put first, unless one already is among the first `read` hits (the
+    chunks answers are read from)."""
+    if not question.defines:
+        return hits
+    scores = index.lexical.scores(normalize(question.defines))
+    allowed = index.allowed(filters or Filters())
+    mask = (scores > 0) & (index.chunk_lang == question.lang)
+    if allowed is not None:
+        mask &= allowed
+    defining = [i for i in top_positions(scores, mask, DEFINING_POOL)
+                if defines(index.chunks[i]["text"], question.defines)]
+    if not defining or any(index.position[h.chunk_id] in defining for h in hits[:read]):
+        return hits
+    record = index.chunks[defining[0]]
+    first = Hit(chunk_id=record["chunk_id"], doc_id=record["doc_id"], text=record["text"], lang=record["lang"],
+                score=hits[0].score if hits else 1.0, doc=index.docs[record["doc_id"]],
+                section=record.get("section", ""), signals={"definition": 1.0})
+    return [first, *(h for h in hits if h.chunk_id != record["chunk_id"])]

@@ -28,7 +28,7 @@ from assistant.answer.analysis import ASKING, YEAR
 from assistant.ingest.chunking import normalize
 from assistant.answer.overlap import (THAI, bigram_share, fill_unit_data, in_compounds, soft_overlap, unit_data,
                                       word_vectors)
-from assistant.answer.questions import asks_list, is_polar, offers, says_no
+from assistant.answer.questions import asks_list, defines, is_polar, offers, says_no
 from assistant.answer.retrieval import Candidate, query_vector
 from assistant.index import unit_store
 from assistant.ingest.units import Unit
@@ -52,9 +52,6 @@ QUESTION_FEATURES = (
 )
 # Right after the term a definition says what it is ("ดีป้าคือ", "TSCCI is", "depa (the Digital Economy ...").
 _DEFINING = re.compile(r"\s*\)?\s*(?:คือ|หมายถึง|ย่อมาจาก|เป็น|\(|(?:is|are|was|were|refers to|stands for|means)(?![a-z]))")
-# What only a definition says right after its term: "TSCCI ย่อมาจาก", "a smart city is". "เป็น", a bracket
-# or "was" follow a term in many sentences that do not say what it is ("5 เมืองอัจฉริยะ (ไม่ทราบที่อยู่เว็บ)").
-_DEFINES_STRICTLY = re.compile(r"\s*(?:คือ|หมายถึง|ย่อมาจาก|(?:is|are|refers to|stands for|means)(?![a-z]))")
 
 
 @dataclass(frozen=True)
@@ -246,19 +243,6 @@ def definition(text: str, term: str) -> float:
     if re.search(rf"\([^()]*{at_start}\s*\)", text):
         return 1.0
     return 1.0 if any(_DEFINING.match(text, m.end()) for m in re.finditer(at_start, text)) else 0.5
-
-
-def defines(text: str, term: str) -> bool:
-    """Whether a sentence says what a term is, in the words only a definition uses right after the term.
-
-    >>> defines("TSCCI ย่อมาจาก Thailand Smart City Competitiveness Index", "tscci")
-    True
-    >>> defines("5 เมืองอัจฉริยะ (ไม่ทราบที่อยู่เว็บ) เป็นชุดแรก", "เมืองอัจฉริยะ"), defines("TSCCI ปี 2566 คือ 30 เมือง", "tscci")
-    (False, False)
-    """
-    text, term = normalize(text), normalize(term)
-    at_start = rf"(?<![\w\u0e00-\u0e7f]){re.escape(term)}"
-    return any(_DEFINES_STRICTLY.match(text, m.end()) for m in re.finditer(at_start, text))
 
 
 def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
