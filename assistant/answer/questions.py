@@ -101,8 +101,13 @@ def defines(text: str, term: str) -> bool:
     (False, False)
     """
     text, term = normalize(text), normalize(term)
-    at_start = rf"(?<![\w\u0e00-\u0e7f]){re.escape(term)}"
-    return any(_DEFINES_STRICTLY.match(text, m.end()) for m in re.finditer(at_start, text))
+    return any(_DEFINES_STRICTLY.match(text, m.end()) for m in re.finditer(term_at_word_start(term), text))
+
+
+def term_at_word_start(term: str) -> str:
+    """A pattern for a term where a word starts ("สามย่านสมาร์ทซิตี้" does not hold the term "สมาร์ทซิตี้");
+    Thai vowel and tone marks are not \\w, hence the Thai block."""
+    return rf"(?<![\w\u0e00-\u0e7f]){re.escape(term)}"
 
 
 def offers(sentence: str, kind: str | None) -> bool:

@@ -28,7 +28,7 @@ from assistant.answer.analysis import ASKING, YEAR
 from assistant.ingest.chunking import normalize
 from assistant.answer.overlap import (THAI, bigram_share, fill_unit_data, in_compounds, soft_overlap, unit_data,
                                       word_vectors)
-from assistant.answer.questions import asks_list, defines, is_polar, offers, says_no
+from assistant.answer.questions import asks_list, defines, is_polar, offers, says_no, term_at_word_start
 from assistant.answer.retrieval import Candidate, query_vector
 from assistant.index import unit_store
 from assistant.ingest.units import Unit
@@ -239,7 +239,7 @@ def definition(text: str, term: str) -> float:
     >>> definition("สามย่านสมาร์ทซิตี้ (samyan smart city) เป็นพื้นที่หนึ่ง", "สมาร์ทซิตี้")
     0.5
     """
-    at_start = rf"(?<![\w\u0e00-\u0e7f]){re.escape(term)}"  # Thai vowel and tone marks are not \w
+    at_start = term_at_word_start(term)
     if re.search(rf"\([^()]*{at_start}\s*\)", text):
         return 1.0
     return 1.0 if any(_DEFINING.match(text, m.end()) for m in re.finditer(at_start, text)) else 0.5
