@@ -257,8 +257,8 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
     is about them ("ฉะเชิงเทราปี 67 ได้กี่คะแนน" is not answered by its 2023 score, which the reader, reading
     the unit with the sentence after it, rates as close). A "what is X" question is answered from a unit in
     its language that says what X is (`defines`) when one is among them: the sentences that only name X (a
-    TSCCI ranking for "TSCCI คืออะไร") match the question's words as well, and neither model tells them apart. All true for a question
-    asking none of these."""
+    TSCCI ranking for "TSCCI คืออะไร") match the question's words as well, and neither model tells them
+    apart. All true for a question asking none of these."""
     ok = np.ones(len(cands), dtype=bool)
     if question.defines and cands:
         defining = np.array([c.hit.lang == question.lang and defines(c.unit.text, question.defines)
