@@ -321,3 +321,13 @@ def test_a_what_is_question_is_never_answered_with_a_sentence_that_only_names_th
         result = ask(capsys, corpus_index, question)
         assert not result["confident"] or "Thailand Smart City Competitiveness Index" in result["answer"], result
         assert "city-phadung-krung-kasem-th" in [s["doc_id"] for s in result["sources"]], result["sources"]
+
+
+def test_a_what_is_question_is_answered_from_the_sentence_that_defines_the_term(capsys, corpus_index):
+    # "สมาร์ทซิตี้" is the loanword people type; the documents define "เมืองอัจฉริยะ", saying "ให้นิยาม ... ว่า"
+    # ("define ... as"), not "คือ". A definition is the whole sentence: no few-word short answer opens it.
+    for question, definition in (("สมาร์ทซิตี้คืออะไร", "definition-smart-city-th"),
+                                 ("What is a smart city?", "definition-smart-city-en")):
+        result = ask(capsys, corpus_index, question)
+        assert result["confident"] and result["sources"][0]["doc_id"] == definition, result
+        assert result["short_answer"] == "", result

@@ -289,8 +289,8 @@ DEFINED_WORDS = 4  # a term to define is a name or a short noun phrase
 def _defines(text: str) -> str | None:
     """The term a "what is X" question asks to define ("tscci" of "tscci คืออะไร"), if it asks one.
 
-    >>> _defines("tscci คืออะไร"), _defines("what is the smart city thailand office?")
-    ('tscci', 'smart city thailand office')
+    >>> _defines("tscci คืออะไร"), _defines("what is the smart city thailand office?"), _defines("สมาร์ทซิตี้คืออะไร")
+    ('tscci', 'smart city thailand office', 'เมืองอัจฉริยะ')
     >>> _defines("what was the final score of the afc championship game?"), _defines("จุดมุ่งหมายของกีฬาคืออะไร")
     (None, None)
     """
@@ -300,6 +300,8 @@ def _defines(text: str) -> str | None:
             subject = re.sub(r"^(แล้ว|ส่วน|ว่า)\s*", "", match.group(1)).strip(" ?")
             if (subject and not re.fullmatch(r"(it|this|that|they|นี่|นั่น|นี้|มัน)", subject)
                     and not _ATTRIBUTE.search(subject) and len(words(subject)) <= DEFINED_WORDS):
+                for pattern, native in _LOANWORDS:  # documents define "เมืองอัจฉริยะ", not "สมาร์ทซิตี้"
+                    subject = pattern.sub(native, subject)
                 return subject
     return None
 

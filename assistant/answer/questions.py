@@ -93,15 +93,32 @@ _DEFINES_STRICTLY = re.compile(r"\s*(?:คือ|หมายถึง|ย่อ
 
 
 def defines(text: str, term: str) -> bool:
-    """Whether a sentence says what a term is, in the words only a definition uses right after the term.
+    """Whether a sentence says what a term is, in the words only a definition uses right after the term, says
+    that it defines the term ("ให้นิยาม X ว่า", "define X as"), or spells out an abbreviation: "long name (X)".
 
     >>> defines("TSCCI ย่อมาจาก Thailand Smart City Competitiveness Index", "tscci")
     True
+    >>> defines("คณะกรรมการให้นิยามเมืองอัจฉริยะว่า เป็นเมืองที่ใช้เทคโนโลยี", "เมืองอัจฉริยะ")
+    True
+    >>> defines("ดำเนินการโดยสำนักงานส่งเสริมเศรษฐกิจดิจิทัล (ดีป้า)", "ดีป้า"), defines("สามย่าน (samyan smart city)", "smart city")
+    (True, False)
     >>> defines("5 เมืองอัจฉริยะ (ไม่ทราบที่อยู่เว็บ) เป็นชุดแรก", "เมืองอัจฉริยะ"), defines("TSCCI ปี 2566 คือ 30 เมือง", "tscci")
     (False, False)
     """
     text, term = normalize(text), normalize(term)
+    if re.search(_DEFINED_AS.format(term=re.escape(term)), text):
+        return True
+    if " " not in term and re.search(_GLOSSED.format(term=re.escape(term)), text):
+        return True
     return any(_DEFINES_STRICTLY.match(text, m.end()) for m in re.finditer(term_at_word_start(term), text))
+
+
+# An abbreviation in brackets after its long name: "สำนักงานส่งเสริมเศรษฐกิจดิจิทัล (ดีป้า)", "(Thailand Smart City
+# Competitiveness Index: TSCCI)". Only a one-word term, alone in the brackets: a name of several words there
+# translates the one before it ("แพลตฟอร์มข้อมูลเมือง (City Data Platform) เป็น 1 ใน 5 หลัก...") or names a
+# place ("สามย่าน (Samyan Smart City)"), and says nothing of what it is.
+_GLOSSED = r"[^\s(]\s*\((?:[^()]*:\s*)?{term}\s*\)"
+_DEFINED_AS = r"(?:นิยาม(?:ของ)?|(?<![a-z])defin(?:e[sd]?|ing))\s*(?:(?:a|an|the)\s+)?{term}\s*(?:ว่า|as(?![a-z]))"
 
 
 def term_at_word_start(term: str) -> str:

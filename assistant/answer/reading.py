@@ -114,8 +114,10 @@ def read(question: "Question", cands: list[selection.Candidate], p: np.ndarray, 
     answered_after = {i: after[i] for k, i in enumerate(chosen)
                       if i in after and in_next(readings[k], cands[i].unit.text)}
     short = readings[best].short_answer(texts[best]) if span_p[best] >= float(info.get("short_answer", 0.5)) else ""
-    if unit.hit.lang != question.lang or len(short) >= 0.8 * len(texts[best].strip()):
-        short = ""  # the short answer must be in the question's language, and shorter than the quote
+    if unit.hit.lang != question.lang or len(short) >= 0.8 * len(texts[best].strip()) or question.defines:
+        # in the question's language, shorter than the quote, and not for "what is X": a definition is the
+        # whole sentence, and a few words of it ("technology") mislead
+        short = ""
     return Reading(scores, row, probability, threshold, float(span_p[best]), short, answered_after)
 
 
