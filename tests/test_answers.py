@@ -321,6 +321,10 @@ def test_a_what_is_question_is_never_answered_with_a_sentence_that_only_names_th
         result = ask(capsys, corpus_index, question)
         assert not result["confident"] or "Thailand Smart City Competitiveness Index" in result["answer"], result
         assert "city-phadung-krung-kasem-th" in [s["doc_id"] for s in result["sources"]], result["sources"]
+    # depa is defined only as "depa (the Digital Economy Promotion Agency)": its initials, in brackets after it
+    result = ask(capsys, corpus_index, "What is depa?")
+    assert not result["confident"] or "Digital Economy Promotion Agency" in result["answer"], result
+    assert "programme-en" in [s["doc_id"] for s in result["sources"]], result["sources"]
 
 
 def test_a_what_is_question_is_answered_from_the_sentence_that_defines_the_term(capsys, corpus_index):

@@ -94,23 +94,30 @@ _DEFINES_STRICTLY = re.compile(r"\s*(?:คือ|หมายถึง|ย่อ
 
 def defines(text: str, term: str) -> bool:
     """Whether a sentence says what a term is, in the words only a definition uses right after the term, says
-    that it defines the term ("ให้นิยาม X ว่า", "define X as"), or spells out an abbreviation: "long name (X)".
+    that it defines the term ("ให้นิยาม X ว่า", "define X as"), or spells out an abbreviation: "long name (X)",
+    or "X (long name)" when the long name's initials spell X.
 
     >>> defines("TSCCI ย่อมาจาก Thailand Smart City Competitiveness Index", "tscci")
     True
     >>> defines("คณะกรรมการให้นิยามเมืองอัจฉริยะว่า เป็นเมืองที่ใช้เทคโนโลยี", "เมืองอัจฉริยะ")
     True
-    >>> defines("ดำเนินการโดยสำนักงานส่งเสริมเศรษฐกิจดิจิทัล (ดีป้า)", "ดีป้า"), defines("สามย่าน (samyan smart city)", "smart city")
+    >>> defines("ดำเนินการโดยสำนักงานส่งเสริมเศรษฐกิจดิจิทัล (ดีป้า)", "ดีป้า")
+    True
+    >>> defines("สามย่าน (samyan smart city)", "smart city")
+    False
+    >>> defines("run by depa (the Digital Economy Promotion Agency) under", "depa"), defines("depa (2023)", "depa")
     (True, False)
     >>> defines("5 เมืองอัจฉริยะ (ไม่ทราบที่อยู่เว็บ) เป็นชุดแรก", "เมืองอัจฉริยะ"), defines("TSCCI ปี 2566 คือ 30 เมือง", "tscci")
     (False, False)
     """
     text, term = normalize(text), normalize(term)
+    at_start = term_at_word_start(term)
     if re.search(_DEFINED_AS.format(term=re.escape(term)), text):
         return True
-    if " " not in term and re.search(_GLOSSED.format(term=re.escape(term)), text):
+    if " " not in term and (re.search(_GLOSSED.format(term=re.escape(term)), text) or any(
+            _initials(m.group(1)) == term for m in re.finditer(at_start + r"\s*\(([^()]+)\)", text))):
         return True
-    return any(_DEFINES_STRICTLY.match(text, m.end()) for m in re.finditer(term_at_word_start(term), text))
+    return any(_DEFINES_STRICTLY.match(text, m.end()) for m in re.finditer(at_start, text))
 
 
 # An abbreviation in brackets after its long name: "สำนักงานส่งเสริมเศรษฐกิจดิจิทัล (ดีป้า)", "(Thailand Smart City
@@ -118,6 +125,15 @@ def defines(text: str, term: str) -> bool:
 # translates the one before it ("แพลตฟอร์มข้อมูลเมือง (City Data Platform) เป็น 1 ใน 5 หลัก...") or names a
 # place ("สามย่าน (Samyan Smart City)"), and says nothing of what it is.
 _GLOSSED = r"[^\s(]\s*\((?:[^()]*:\s*)?{term}\s*\)"
+_FUNCTION_WORDS = frozenset("a an the of and for in on to".split())
+
+
+def _initials(name: str) -> str:
+    """ "the digital economy promotion agency" -> "depa": an abbreviation's letters, as its long form gives them
+    (without that check, "X (...)" is any aside: "5 เมืองอัจฉริยะ (ไม่ทราบที่อยู่เว็บ)")."""
+    return "".join(w[0] for w in re.findall(r"[a-z][a-z-]*", name) if w not in _FUNCTION_WORDS)
+
+
 _DEFINED_AS = r"(?:นิยาม(?:ของ)?|(?<![a-z])defin(?:e[sd]?|ing))\s*(?:(?:a|an|the)\s+)?{term}\s*(?:ว่า|as(?![a-z]))"
 
 
