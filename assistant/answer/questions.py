@@ -92,6 +92,24 @@ def _unit(text: str) -> str | None:
 _DEFINES_STRICTLY = re.compile(r"\s*(?:คือ|หมายถึง|ย่อมาจาก|(?:is|are|refers to|stands for|means)(?![a-z]))")
 
 
+# An abbreviation in brackets after its long name: "สำนักงานส่งเสริมเศรษฐกิจดิจิทัล (ดีป้า)", "(Thailand Smart City
+# Competitiveness Index: TSCCI)". Only a one-word term, alone in the brackets: a name of several words there
+# translates the one before it ("แพลตฟอร์มข้อมูลเมือง (City Data Platform) เป็น 1 ใน 5 หลัก...") or names a
+# place ("สามย่าน (Samyan Smart City)"), and says nothing of what it is.
+_GLOSSED = r"[^\s(]\s*\((?:[^()]*:\s*)?{term}\s*\)"
+_FUNCTION_WORDS = frozenset("a an the of and for in on to".split())
+
+
+def _initials(name: str) -> str:
+    """ "the digital economy promotion agency" -> "depa": an abbreviation's letters, as its long form gives them
+    (without that check, "X (...)" is any aside: "5 เมืองอัจฉริยะ (ไม่ทราบที่อยู่เว็บ)")."""
+    return "".join(w[0] for w in re.findall(r"[a-z][a-z-]*", name) if w not in _FUNCTION_WORDS)
+
+
+# A sentence that says it defines the term: "ให้นิยามเมืองอัจฉริยะว่า", "define a smart city as".
+_DEFINED_AS = r"(?:นิยาม(?:ของ)?|(?<![a-z])defin(?:e[sd]?|ing))\s*(?:(?:a|an|the)\s+)?{term}\s*(?:ว่า|as(?![a-z]))"
+
+
 def defines(text: str, term: str) -> bool:
     """Whether a sentence says what a term is, in the words only a definition uses right after the term, says
     that it defines the term ("ให้นิยาม X ว่า", "define X as"), or spells out an abbreviation: "long name (X)",
@@ -119,22 +137,6 @@ def defines(text: str, term: str) -> bool:
         return True
     return any(_DEFINES_STRICTLY.match(text, m.end()) for m in re.finditer(at_start, text))
 
-
-# An abbreviation in brackets after its long name: "สำนักงานส่งเสริมเศรษฐกิจดิจิทัล (ดีป้า)", "(Thailand Smart City
-# Competitiveness Index: TSCCI)". Only a one-word term, alone in the brackets: a name of several words there
-# translates the one before it ("แพลตฟอร์มข้อมูลเมือง (City Data Platform) เป็น 1 ใน 5 หลัก...") or names a
-# place ("สามย่าน (Samyan Smart City)"), and says nothing of what it is.
-_GLOSSED = r"[^\s(]\s*\((?:[^()]*:\s*)?{term}\s*\)"
-_FUNCTION_WORDS = frozenset("a an the of and for in on to".split())
-
-
-def _initials(name: str) -> str:
-    """ "the digital economy promotion agency" -> "depa": an abbreviation's letters, as its long form gives them
-    (without that check, "X (...)" is any aside: "5 เมืองอัจฉริยะ (ไม่ทราบที่อยู่เว็บ)")."""
-    return "".join(w[0] for w in re.findall(r"[a-z][a-z-]*", name) if w not in _FUNCTION_WORDS)
-
-
-_DEFINED_AS = r"(?:นิยาม(?:ของ)?|(?<![a-z])defin(?:e[sd]?|ing))\s*(?:(?:a|an|the)\s+)?{term}\s*(?:ว่า|as(?![a-z]))"
 
 
 def term_at_word_start(term: str) -> str:
