@@ -129,14 +129,13 @@ def defines(text: str, term: str) -> bool:
     (False, False)
     """
     text, term = normalize(text), normalize(term)
-    at_start = term_at_word_start(term)
-    if re.search(_DEFINED_AS.format(term=re.escape(term)), text):
+    escaped, at_start = re.escape(term), term_at_word_start(term)
+    if re.search(_DEFINED_AS.format(term=escaped), text):
         return True
-    if " " not in term and (re.search(_GLOSSED.format(term=re.escape(term)), text) or any(
+    if " " not in term and (re.search(_GLOSSED.format(term=escaped), text) or any(
             _initials(m.group(1)) == term for m in re.finditer(at_start + r"\s*\(([^()]+)\)", text))):
         return True
     return any(_DEFINES_STRICTLY.match(text, m.end()) for m in re.finditer(at_start, text))
-
 
 
 def term_at_word_start(term: str) -> str:
