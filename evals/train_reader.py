@@ -4,6 +4,7 @@
     .venv/bin/python evals/train_reader.py pairs       # ../shared + evals/ -> evals/train/reader-pairs.jsonl
     .venv/bin/python evals/train_reader.py train       # pairs -> assistant/models/reader.npz + reader.md
     .venv/bin/python evals/train_reader.py train --pairs FILE --steps 3 --out /tmp/r.npz   # a smoke run
+    .venv/bin/python evals/train_reader.py train --seed 14 --out /tmp/r14.npz   # same pairs, another seed
 
 Data (every set split by document with evals/splits.py: the held-out part is never read for training, and
 the calibration part is kept for fitting answerability over the reader, evals/calibrate_reader.py):
@@ -190,9 +191,9 @@ def encode(rows: list[dict], shape: reader.Shape) -> list[tuple[reader.Pair, int
     return out
 
 
-def batches(n_items: int, lengths: list[int], epoch: int, batch: int) -> list[list[int]]:
+def batches(n_items: int, lengths: list[int], epoch: int, batch: int, seed: int = SEED) -> list[list[int]]:
     """Shuffled batches of similar length (sorted within windows of 50 batches), same for the same seed."""
-    rng = random.Random(SEED * 1000 + epoch)
+    rng = random.Random(seed * 1000 + epoch)
     order = list(range(n_items))
     rng.shuffle(order)
     window = batch * 50
@@ -230,10 +231,10 @@ def loss_of(model, encoded, items, vocab):
 
 
 def train(pairs_path: Path, out: Path, steps: int | None = None, checkpoint: Path = CHECKPOINT,
-          layers: int = LAYERS, epochs: int = EPOCHS) -> dict:
+          layers: int = LAYERS, epochs: int = EPOCHS, seed: int = SEED) -> dict:
     import torch
 
-    torch.manual_seed(SEED)
+    torch.manual_seed(seed)
     torch.set_num_threads(2)
     rows = read_pairs(pairs_path)
     train_rows = [r for r in rows if r["part"] == "train"]
@@ -242,7 +243,7 @@ def train(pairs_path: Path, out: Path, steps: int | None = None, checkpoint: Pat
     vocab = reader.vocabulary()
     encoded = encode(train_rows, shape)
     lengths = [len(e[0].ids) for e in encoded]
-    plan = [b for epoch in range(epochs) for b in batches(len(encoded), lengths, epoch, BATCH)]
+    plan = [b for epoch in range(epochs) for b in batches(len(encoded), lengths, epoch, BATCH, seed)]
     if steps is not None:
         plan = plan[:steps]
     data_hash = hashlib.sha256(pairs_path.read_bytes()).hexdigest()[:16]
@@ -257,7 +258,7 @@ def train(pairs_path: Path, out: Path, steps: int | None = None, checkpoint: Pat
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warm, max(0.0, (len(plan) - s) / max(1, len(plan) - warm))))
     step = 0
-    key = {"data": data_hash, "layers": layers, "epochs": epochs, "steps": len(plan)}
+    key = {"data": data_hash, "layers": layers, "epochs": epochs, "steps": len(plan), "seed": seed}
     if checkpoint.exists():
         saved = torch.load(checkpoint, weights_only=False)
         if saved["key"] == key:
@@ -295,7 +296,7 @@ def train(pairs_path: Path, out: Path, steps: int | None = None, checkpoint: Pat
     print(file=sys.stderr)
     model.eval()
     state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
-    info = {"seed": SEED, "layers": layers, "epochs": epochs, "steps": len(plan), "batch": BATCH, "lr": LR,
+    info = {"seed": seed, "layers": layers, "epochs": epochs, "steps": len(plan), "batch": BATCH, "lr": LR,
             "pairs": len(encoded), "pairs_sha256": data_hash,
             "minutes": round((time.time() - started) / 60, 1)}
     reader.save(out, state, shape, info)
@@ -349,7 +350,7 @@ Read by `assistant/answer/reader.py`; answering uses it through `assistant/answe
   {info['pairs']} training pairs (sha256 of the pairs file {info['pairs_sha256']}).
 - Training: seed {info['seed']}, {info['epochs']} epochs, {info['steps']} steps of {info['batch']} pairs, AdamW lr {info['lr']},
   {info['minutes']} min on 2 CPU cores (torch {_torch_version()}).
-- Command: `make train-reader` (`evals/train_reader.py pairs`, then `train`).
+- Command: `make train-reader` (`evals/train_reader.py pairs`, then `train{'' if info['seed'] == SEED else f" --seed {info['seed']}"}`).
 
 ## Metrics (held-out part, over each question's gold-document units and hard negatives)
 
@@ -380,12 +381,14 @@ def main() -> int:
     parser.add_argument("--layers", type=int, default=LAYERS)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--checkpoint", type=Path, default=CHECKPOINT)
+    parser.add_argument("--seed", type=int, default=SEED,
+                        help="of training (initial heads, batch order); the pairs are always drawn with seed %(default)s")
     args = parser.parse_args()
     TRAIN_DIR.mkdir(parents=True, exist_ok=True)
     if args.step in ("pairs", "all") and not (args.step == "all" and args.pairs.exists()):
         make_pairs(args.pairs)
     if args.step in ("train", "all"):
-        info = train(args.pairs, args.out, args.steps, args.checkpoint, args.layers, args.epochs)
+        info = train(args.pairs, args.out, args.steps, args.checkpoint, args.layers, args.epochs, args.seed)
         if args.out == reader.MODEL_FILE:
             write_card(info, evaluate(args.out, args.pairs))
     if args.step == "evaluate":
