@@ -27,7 +27,7 @@ import numpy as np
 from assistant.answer import reader, reading, selection
 from assistant.answer.analysis import Question, analyze, is_negation, respell
 from assistant.ingest.documents import detect_lang
-from assistant.answer.questions import check_question, split_questions, states_unknown
+from assistant.answer.questions import check_question, defines, split_questions, states_unknown
 from assistant.answer.quoting import pick_units
 from assistant.answer.retrieval import Filters, Hit, Index, defined_first, search
 
@@ -327,7 +327,12 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
         threshold = index.settings.min_answerable
     evidence.update(answerable=round(probability, 4), threshold=round(threshold, 4))
     # A question with no content word ("???", emoji) asks nothing the documents could answer.
-    confident = bool(hits and question.content and len(p) and p.max() > 0) and probability >= threshold
+    found = bool(hits and question.content and len(p) and p.max() > 0)
+    # "ดีป้าคืออะไร": a sentence that spells out the term ("... สำนักงานส่งเสริมเศรษฐกิจดิจิทัล (ดีป้า) ...") or
+    # says it defines it answers, though both models rate it low: its words are about something else (what
+    # the agency runs), and no training question was a bare abbreviation.
+    defined = found and bool(question.defines) and defines(cands[int(np.argmax(p))].unit.text, question.defines)
+    confident = found and (probability >= threshold or defined)
     picked = pick_units(cands, p, answered_after=read.answered_after if read is not None else None) if confident else []
     short = read.short_answer if read is not None and picked else ""
     cited: list[Hit] = []

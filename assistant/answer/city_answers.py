@@ -27,7 +27,7 @@ _CRITERIA_WORDS = _GENERIC_WORDS | frozenset(
     "เกณฑ์ ข้อ ข้อเสนอ ยื่น ยื่นข้อเสนอ ยื่นขอ สมัคร ต้อง ขอ การพิจารณา พิจารณา criteria criterion proposal "
     "proposals application applications must meet contain include need needs required requirements apply "
     "five 5 list ประเมิน การประเมิน ตัดสิน คัดเลือก การคัดเลือก assess assessed assessment evaluate evaluated "
-    "evaluation selection".split())
+    "evaluation selection เตรียม เอกสาร prepare documents document submit mark ตรา ตราสัญลักษณ์".split())
 APPROVAL_WORDS = _GENERIC_WORDS | frozenset(
     "ตรา ตราสัญลักษณ์ สัญลักษณ์ เห็นชอบ อนุมัติ การพิจารณา พิจารณา ปี วัน วันที่ เดือน approved approve "
     "awarded award certified mark become became selected get got receive received granted year date month".split())
@@ -191,9 +191,11 @@ def province_with_most(docs, cities: list[City], q: "Question") -> tuple[str, li
     return text_out, cited
 
 
-# What a proposal must contain, or what the criteria are: "ยื่นข้อเสนอต้องมีอะไรบ้าง", "What are the five criteria?".
+# What a proposal must contain, or what the criteria are: "ยื่นข้อเสนอต้องมีอะไรบ้าง", "What are the five criteria?",
+# "สมัครต้องเตรียมอะไร", "What do we need to prepare for the application?".
 _CRITERIA_LIST = re.compile(
-    r"เกณฑ์.*(อะไรบ้าง|อะไร|ไหนบ้าง|กี่ข้อ|ได้แก่|มีอะไร)|(ข้อเสนอ|ยื่น|สมัคร).*(ต้องมี|ต้อง.*อะไรบ้าง|ต้องผ่าน.*อะไร)|"
+    r"เกณฑ์.*(อะไรบ้าง|อะไร|ไหนบ้าง|กี่ข้อ|ได้แก่|มีอะไร)|(ข้อเสนอ|ยื่น|สมัคร).*(ต้องมี|ต้อง.*อะไรบ้าง|ต้องผ่าน.*อะไร|เตรียม.*อะไร)|"
+    r"\bwhat\b.*\b(need|prepare|submit)\b.*\b(apply|application|proposal)|"
     r"\b(what|which|list|how many)\b.*\bcriteri|\bcriteria\b.*\b(are|list)\b|"
     r"\bhow (is|are) (a|the|my|our)? ?(smart[- ]city )?(proposal|application)s? (assessed|evaluated)|"
     r"\bwhat (must|should|does) (a|the|my|our) (smart[- ]city )?(proposal|application)\b.*\b(contain|include|have|cover|meet)"

@@ -22,7 +22,7 @@ _HOW_MANY = r"(กี่|จำนวน|ทั้งหมด|รวม|เท�
 class _Kind:
     asks: re.Pattern
     # a total standing at a date: a year alone ("approved in 2565") asks for that year's approval rounds, so
-    # the question must also say it asks what stood ("latest", "รวมทั้งหมดในปี 2566")
+    # with a year the question must also say it asks what stood ("latest", "รวมทั้งหมดในปี 2566")
     standing: bool = False
     # a rule rather than a count: differing values are sources disagreeing, not a change over time
     rule: bool = False
@@ -48,6 +48,8 @@ _FIGURE_KINDS = {
     "tscci_rank": _Kind(re.compile(r"(อันดับ|\brank).*(tscci|ดัชนี|\bindex\b|ความสามารถในการแข่งขัน|competitiv)|"
                                    r"(tscci|ดัชนี|\bindex\b|ความสามารถในการแข่งขัน|competitiv).*(อันดับ|\brank)")),
 }
+# "กี่เมืองที่ได้ครบ 7 ด้าน" counts the cities of a plan (the catalog), not the cities holding the mark
+_SMARTS_ASKED = re.compile(r"ด้าน|ครบ|\bsmarts\b|\ball (7|seven)\b")
 _STANDING = re.compile(r"ทั้งหมด|รวม|สะสม|ถือ|มีอยู่|^(?:ใน)?ปี \d{4} มี(?!การ)|\btotal\b|\bhold|\bheld\b|\bin all\b|\bthere (are|were)\b")
 
 
@@ -73,9 +75,11 @@ def figure_answer(docs: dict[str, dict[str, Any]], cities: list[City], q: Questi
         return None
     what = kinds[-1]  # a score or rank question also "counts"; the more specific kind wins
     kind = _FIGURE_KINDS[what]
-    # "approved in 2565" asks for that year's approval rounds (parse); a standing total answers "latest" or
-    # what stood at some date ("how many held the mark in 2023", "รวมทั้งหมดในปี 2566").
-    if kind.standing and not (q.latest or q.years_ce and _STANDING.search(text)):
+    # "approved in 2565" asks for that year's approval rounds (parse); a standing total answers what stood at
+    # some date ("how many held the mark in 2023", "รวมทั้งหมดในปี 2566") or, asked with no year ("ประเทศไทย
+    # มีเมืองอัจฉริยะกี่เมือง"), the latest: the documents naming fewer cities than hold the mark says nothing
+    # of how many there are.
+    if kind.standing and (q.years_ce and not (q.latest or _STANDING.search(text)) or _SMARTS_ASKED.search(text)):
         return None
     if not explained(text, _FIGURE_WORDS | kind.words, [n for c in q.cities for n in city_names(c)]):
         return None
