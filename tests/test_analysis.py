@@ -105,6 +105,24 @@ def test_answer_type_latest_definition_and_predicate(cities):
     assert analyze("Who leads the project in Mae Moh?", cities).kind == "person"
 
 
+@pytest.mark.parametrize("chat, plain", [
+    ("แม่เมาะอยู่ไหนอะ", "แม่เมาะอยู่ไหน"),
+    ("วังจันทร์วัลเลย์ อยู่ไหนคะ", "วังจันทร์วัลเลย์ อยู่ไหน"),   # the tokenizer glues "คะ" to "ไหน": "ไห|นคะ"
+    ("ภูเก็ตได้ต่ออายุตรามั้ยคะ", "ภูเก็ตได้ต่ออายุตรามั้ย"),
+    ("ภูเก็ตเป็นเมืองอัจฉริยะหรอ", "ภูเก็ตเป็นเมืองอัจฉริยะ หรือเปล่า"),  # a yes-no question in chat
+    ("ใครชนะ", "ใครชนะ"),                                     # "นะ" ending a word is no particle
+    ("ราคานี้มีค่า", "ราคานี้มีค่า"),
+])
+def test_chat_particles_ending_a_question_are_not_searched_for(cities, chat, plain):
+    assert analyze(chat, cities).corrected == plain
+
+
+def test_a_batch_in_thai_number_words_is_that_batch(cities):
+    assert analyze("ชุดสองมีกี่เมือง", cities).batches == [2]
+    assert analyze("เมืองอัจฉริยะชุดที่สามมีที่ไหนบ้าง", cities).batches == [3]
+    assert analyze("สามย่านอยู่ชุดไหน", cities).batches == []
+
+
 def test_clean_joins_sara_am_and_thai_digits():
     assert clean("ตําบล\u00a0 ๑๒") == "ตำบล 12"
 

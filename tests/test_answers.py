@@ -79,6 +79,12 @@ def test_a_count_asked_with_no_date_is_the_latest_total_not_the_cities_documente
     assert result["confident"] and str(newest[0].value) in result["answer"]
 
 
+@pytest.mark.parametrize("question", ["แม่เมาะอยู่ไหนอะ", "แม่เมาะอยู่จังหวัดไหนคะ", "แม่เมาะอยู่ไหนป่ะ"])
+def test_a_question_typed_as_in_chat_is_answered_like_the_plain_one(capsys, corpus_index, question):
+    result = ask(capsys, corpus_index, question)
+    assert result["confident"] and "ลำปาง" in result["answer"], result
+
+
 def test_markup_pasted_into_a_question_does_not_change_the_answer(capsys, corpus_index):
     plain = ask(capsys, corpus_index, "แม่เมาะอยู่จังหวัดไหน")
     pasted = ask(capsys, corpus_index, '<img src=x onerror="alert(1)"><b>แม่เมาะ</b>อยู่จังหวัดไหน')

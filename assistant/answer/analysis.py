@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from assistant.ingest.chunking import normalize, words
 from assistant.ingest.documents import detect_lang
 from assistant.index.lexical import content_tokens, tokenize
-from assistant.answer.questions import answer_type
+from assistant.answer.questions import answer_type, plain_ending
 from assistant.answer.spelling import misspellings
 
 if TYPE_CHECKING:
@@ -69,6 +69,9 @@ YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d|24\d\d|25\d\d)(?!\d)")
 _SHORT_BE_YEAR = re.compile(r"(?:ปี|พ\.ศ\.)\s*([4-9]\d)(?![\d/.,:])")
 # Any batch by number, also one the documents do not have ("ชุดที่ 4", "batch 6").
 _BATCH_NUMBER = re.compile(r"(?:ชุด|รุ่น)ที่\s*(\d+)\b(?!\s*/)|\bbatch[\s-]*(?:no\.?\s*)?(\d+)\b(?!\s*/)")
+# A batch in Thai number words, as people type it ("ชุดสอง", "ชุดที่สาม"): the documents write "ชุดที่ 2".
+_BATCH_IN_WORDS = re.compile(r"ชุด(?:ที่)?\s*(หนึ่ง|สอง|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า)(?!ย่าน)")
+_THAI_NUMBERS = {w: n for n, w in enumerate("หนึ่ง สอง สาม สี่ ห้า หก เจ็ด แปด เก้า".split(), start=1)}
 _MEETING = re.compile(r"(?<!\d)(\d{1,2})\s*/\s*(25\d\d)(?!\d)")
 # Words that name the topic of the whole corpus, not what a question asks about it.
 GENERIC_WORDS = frozenset(
@@ -163,6 +166,8 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     corrected = text
     for wrong, right in corrections.items():
         corrected = corrected.replace(wrong, right)
+    corrected = plain_ending(corrected)  # "แม่เมาะอยู่ไหนอะ" asks what "แม่เมาะอยู่ไหน" does
+    corrected = _BATCH_IN_WORDS.sub(lambda m: f"ชุดที่ {_THAI_NUMBERS[m.group(1)]} ", corrected).replace("  ", " ")
     affirmed, negated = _negated(corrected, cities)
     named = cities_named(cities, affirmed)
     provinces = provinces_in(affirmed)

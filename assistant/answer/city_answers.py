@@ -52,9 +52,10 @@ _SMART_SPELLINGS = [name for pair in SMART_NAMES.values() for name in pair] + [
     "economy people living governance transport"]
 
 
-# Asking which of the 7 Smarts a city's plan covers: "ขอนแก่นได้กี่ด้าน", "Which Smarts does Mae Moh cover?".
+# Asking which of the 7 Smarts a city's plan covers: "ขอนแก่นได้กี่ด้าน", "ได้กี่ smart", "Which Smarts does Mae Moh
+# cover?".
 _SMARTS_QUESTION = re.compile(
-    r"กี่ด้าน|ด้าน\s*(อะไร|ไหน|ใด)|\bsmarts?\b.*(อะไร|ไหน|ใด|ไหม|มั้ย|หรือเปล่า|บ้าง)|"
+    r"กี่ด้าน|กี่\s*smarts?\b|ด้าน\s*(อะไร|ไหน|ใด)|\bsmarts?\b.*(อะไร|ไหน|ใด|ไหม|มั้ย|หรือเปล่า|บ้าง)|"
     r"\b(how many|which|what)\s+(of the (7|seven) )?smarts\b|\bsmarts?\b.*\b(cover|have|has|include|plan)|"
     r"\b(cover|have|has|include|includes|plan)\b.*\bsmart\s+(environment|economy|mobility|energy|people|living|"
     r"governance)\b|(มี|ได้|ครอบคลุม).*(อัจฉริยะ|smart).*(ไหม|มั้ย|หรือไม่|หรือเปล่า)"

@@ -273,6 +273,53 @@ def split_questions(message: str, most: int = 3) -> list[str]:
     return parts if 1 < len(parts) <= most else [message]
 
 
+# How a question ends in chat: politeness and softening particles, which no document says ("แม่เมาะอยู่ไหนอะ",
+# "อยู่ไหนคะ"), and the chat forms of a yes-no question ("ได้ต่ออายุไหมป่ะ", "เป็นเมืองอัจฉริยะหรอ").
+_SOFTENERS = sorted("ครับผม ครับ คับ ครัช ฮะ ค่ะ คะ ค่า คร่ะ จ้ะ จ้า จ๊ะ จ๋า นะคะ นะครับ นะ น้า อะ อ่ะ อ่า เอ่ย เนี่ย "
+                    "วะ ว่ะ".split(), key=len, reverse=True)
+_CHAT_POLAR = sorted("หรอ เหรอ ป่ะ ปะ ป่าว รึเปล่า รึป่าว".split(), key=len, reverse=True)
+_ASKS_WHAT = re.compile(r"ใคร|อะไร|ไหน|ใด|เมื่อไร|เมื่อไหร่|อย่างไร|ยังไง|ทำไม|เท่าไร|เท่าไหร่|กี่|บ้าง|ไหม|มั้ย|หรือไม่|"
+                        r"หรือเปล่า|หรือยัง")
+
+
+def plain_ending(text: str) -> str:
+    """The question without the chat particles that end it, a yes-no one asked with "หรือเปล่า": what the
+    documents' words are matched, and the reader reads, against.
+
+    >>> plain_ending("แม่เมาะอยู่ไหนอะ"), plain_ending("วังจันทร์วัลเลย์ อยู่ไหนคะ?"), plain_ending("ใครชนะ")
+    ('แม่เมาะอยู่ไหน', 'วังจันทร์วัลเลย์ อยู่ไหน', 'ใครชนะ')
+    >>> plain_ending("แม่เมาะได้ต่ออายุตราปี 68 ป่ะ"), plain_ending("มีกี่เมืองเหรอคะ")
+    ('แม่เมาะได้ต่ออายุตราปี 68 หรือเปล่า', 'มีกี่เมือง')
+    """
+    out = text.rstrip(" ?？!")
+    while True:
+        found = next((p for p in _SOFTENERS + _CHAT_POLAR if out.endswith(p) and _ends_a_word(out, p)), None)
+        if found is None:
+            return text if out == text.rstrip(" ?？!") else out
+        out = out[:-len(found)].rstrip(" ?？!")
+        if found in _CHAT_POLAR and not _ASKS_WHAT.search(out):
+            return f"{out} หรือเปล่า"
+
+
+def _ends_a_word(text: str, particle: str) -> bool:
+    """Whether the particle ending the text is a word of its own: "อะ" in "ไหนอะ", not "นะ" in "ชนะ" or "ค่า"
+    in "มีค่า". The tokenizer may glue it to the letter before ("ไห|นคะ"): only a dictionary word starting
+    where the rest of the text has a word boundary keeps it."""
+    from itertools import accumulate
+
+    from pythainlp.corpus import thai_words
+    from pythainlp.tokenize import word_tokenize
+
+    rest = text[:-len(particle)]
+    if not rest.strip() or not re.search(r"[\u0E00-\u0E7F]$", particle):
+        return False
+    last = word_tokenize(text)[-1]
+    if last == particle or rest.endswith(" "):
+        return True
+    boundaries = set(accumulate(len(t) for t in word_tokenize(rest)))
+    return not (last in thai_words() and len(last) > len(particle) and len(text) - len(last) in boundaries | {0})
+
+
 def _asks_something(text: str, content_tokens) -> bool:
     return len(content_tokens(text)) >= 1 and len(text.strip()) >= 6
 
