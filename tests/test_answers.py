@@ -85,6 +85,18 @@ def test_a_question_typed_as_in_chat_is_answered_like_the_plain_one(capsys, corp
     assert result["confident"] and "ลำปาง" in result["answer"], result
 
 
+def test_an_everyday_verb_the_documents_never_use_does_not_turn_a_list_question_away(capsys, corpus_index):
+    # "got" is in no document, but the approval route reads it: it says nothing of what the question is about
+    said = ask(capsys, corpus_index, "Which cities were approved in 2022?")
+    got = ask(capsys, corpus_index, "which cities got approved in 2022")
+    assert got["mode"] == "catalog" and got["answer"] == said["answer"]
+
+
+def test_a_sentence_about_the_document_itself_is_never_the_answer(capsys, corpus_index):
+    result = ask(capsys, corpus_index, "What benefits does a certified smart city get?")
+    assert "This document" not in result["answer"], result
+
+
 def test_markup_pasted_into_a_question_does_not_change_the_answer(capsys, corpus_index):
     plain = ask(capsys, corpus_index, "แม่เมาะอยู่จังหวัดไหน")
     pasted = ask(capsys, corpus_index, '<img src=x onerror="alert(1)"><b>แม่เมาะ</b>อยู่จังหวัดไหน')

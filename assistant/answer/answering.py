@@ -267,6 +267,7 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
     citing each document it comes from; None if the question is not one of those."""
     from assistant.answer.catalog import cities_named, provinces_in
     from assistant.answer.catalog_answers import answer_from_catalog, unknown_round
+    from assistant.answer.city_answers import ROUTE_WORDS
     from assistant.answer.figure_answers import figure_answer
 
     lang = question.lang
@@ -274,7 +275,7 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
     # A word the documents never use (Singapore, a made-up town) means the question is not about them; a city
     # or province the catalog knows counts as used even when spelled otherwise ("กรุงเทพ" for กรุงเทพมหานคร).
     unknown = {w for w in set(words) - set(index.lexical.known(words))
-               if any(ch.isalpha() for ch in w) and not is_negation(w)}
+               if any(ch.isalpha() for ch in w) and not is_negation(w) and w not in ROUTE_WORDS}
     # "first-batch" is known when its parts are.
     unknown = {w for w in unknown if not ("-" in w and len(index.lexical.known(w.split("-"))) == len(w.split("-")))}
     # A batch or meeting no document records is said to be unknown, whatever else the question says.

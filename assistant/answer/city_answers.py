@@ -32,6 +32,9 @@ APPROVAL_WORDS = _GENERIC_WORDS | frozenset(
     "ตรา ตราสัญลักษณ์ สัญลักษณ์ เห็นชอบ อนุมัติ การพิจารณา พิจารณา ปี วัน วันที่ เดือน approved approve "
     "awarded award certified mark become became selected get got receive received granted year date month".split())
 _MOST_WORDS = _GENERIC_WORDS | frozenset("จังหวัด มาก ที่สุด เยอะ province provinces most".split())
+# Every word a route reads: a question's word among them ("got" of "got approved", "prepare") is no sign that it
+# asks about something the documents never name.
+ROUTE_WORDS = _SMARTS_WORDS | _CRITERIA_WORDS | APPROVAL_WORDS | _MOST_WORDS
 
 
 def explained(question: str, allowed: frozenset[str], names: list[str] = ()) -> bool:

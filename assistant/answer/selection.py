@@ -113,12 +113,20 @@ def load_model(name: str) -> Model:
                  data.get("info"), trees)
 
 
+# A sentence about the document itself ("This document explains the types of smart city ..."): it names what a
+# question asks about and answers none of it.
+_ABOUT_ITSELF = re.compile(r"^\s*(?:(?:this|the present) (?:document|page|report|article)|เอกสารนี้|หน้านี้|รายงานนี้|บทความนี้)"
+                           r"\s*(?:explains|describes|gathers|collects|lists|covers|summari[sz]es|อธิบาย|รวบรวม|"
+                           r"กล่าวถึง|สรุป|นำเสนอ)", re.IGNORECASE)
+
+
 def candidates(index: "Index", hits: list["Hit"]) -> list[Candidate]:
     """The answer units of the top chunks, each with its chunk's rank."""
     out = []
     for rank, hit in enumerate(hits[:READ]):
         for unit in chunk_units(index, hit.chunk_id):
-            out.append(Candidate(hit, unit, rank))
+            if not _ABOUT_ITSELF.match(unit.text):
+                out.append(Candidate(hit, unit, rank))
     return out
 
 
