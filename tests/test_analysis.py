@@ -97,7 +97,7 @@ def test_negation_reaches_the_names_it_applies_to(cities):
 
 def test_answer_type_latest_definition_and_predicate(cities):
     assert analyze("ตอนนี้มีเมืองอัจฉริยะกี่เมืองแล้ว", cities).latest
-    assert analyze("depa ย่อมาจากอะไร", cities).defines == "depa"
+    assert analyze("depa ย่อมาจากอะไร", cities).defines == "ดีป้า"  # the Thai documents spell it so
     assert analyze("What is the Smart City Thailand Office?", cities).defines == "smart city thailand office"
     question = analyze("น้ำท่วมที่ขอนแก่นหนักไหม", cities)
     assert slugs(question) == ["khon-kaen"] and "ขอนแก่น" not in question.predicate
@@ -121,6 +121,11 @@ def test_a_batch_in_thai_number_words_is_that_batch(cities):
     assert analyze("ชุดสองมีกี่เมือง", cities).batches == [2]
     assert analyze("เมืองอัจฉริยะชุดที่สามมีที่ไหนบ้าง", cities).batches == [3]
     assert analyze("สามย่านอยู่ชุดไหน", cities).batches == []
+
+
+def test_a_thai_question_naming_depa_in_english_is_read_with_the_thai_spelling(cities):
+    assert analyze("depa อยู่ภายใต้กระทรวงอะไร", cities).corrected == "ดีป้าอยู่ภายใต้กระทรวงอะไร"
+    assert analyze("What ministry is depa under?", cities).corrected == "what ministry is depa under?"
 
 
 def test_clean_joins_sara_am_and_thai_digits():

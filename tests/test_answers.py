@@ -97,6 +97,14 @@ def test_a_sentence_about_the_document_itself_is_never_the_answer(capsys, corpus
     assert "This document" not in result["answer"], result
 
 
+@pytest.mark.parametrize("question", ["เชียงรายได้รับตราเมื่อไหร่", "When did Nan get the smart city mark?"])
+def test_a_mark_date_no_document_gives_is_said_to_be_unknown_beside_the_approval(capsys, corpus_index, question):
+    # their documents record the approving meeting and, later, the mark's renewal, never the date it was received
+    result = ask(capsys, corpus_index, question)
+    assert result["mode"] == "catalog" and "1/2565" in result["answer"], result
+    assert "2568" not in result["answer"] and "2025" not in result["answer"], result
+
+
 def test_markup_pasted_into_a_question_does_not_change_the_answer(capsys, corpus_index):
     plain = ask(capsys, corpus_index, "แม่เมาะอยู่จังหวัดไหน")
     pasted = ask(capsys, corpus_index, '<img src=x onerror="alert(1)"><b>แม่เมาะ</b>อยู่จังหวัดไหน')

@@ -132,6 +132,8 @@ class Question:
 _LOANWORDS = [
     (re.compile(r"สมาร์[ทต]\s*ซิตี้?"), "เมืองอัจฉริยะ"),
 ]
+# English names a Thai question may use for what the Thai documents write in Thai: "depa อยู่ภายใต้กระทรวงอะไร".
+_THAI_SPELLINGS = [(re.compile(r"(?<![a-z])depa(?![a-z])\s*"), "ดีป้า")]
 
 
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
@@ -168,6 +170,9 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
         corrected = corrected.replace(wrong, right)
     corrected = plain_ending(corrected)  # "แม่เมาะอยู่ไหนอะ" asks what "แม่เมาะอยู่ไหน" does
     corrected = _BATCH_IN_WORDS.sub(lambda m: f"ชุดที่ {_THAI_NUMBERS[m.group(1)]} ", corrected).replace("  ", " ")
+    if lang == "th":
+        for pattern, spelling in _THAI_SPELLINGS:
+            corrected = pattern.sub(spelling, corrected)
     affirmed, negated = _negated(corrected, cities)
     named = cities_named(cities, affirmed)
     provinces = provinces_in(affirmed)

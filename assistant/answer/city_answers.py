@@ -116,10 +116,12 @@ def city_approval(q: "Question") -> tuple[str, list[City]] | None:
     city, th = named[0], lang == "th"
     if not explained(question, APPROVAL_WORDS, city_names(city)):
         return None
-    if re.search(r"ตรา|\bmark|\bcertif", text) and not city.awarded:
-        return None  # the mark's date is not in front matter; the city's documents say what is known
     parts = [f"{city.name(lang)} ได้รับความเห็นชอบในการประชุมคณะอนุกรรมการฯ ครั้งที่ {city.meeting} [1]" if th else
              f"{city.name(lang)} was approved at sub-committee meeting {city.meeting} [1]."]
+    if re.search(r"ตรา|\bmark|\bcertif", text) and not city.awarded:
+        # said, not left to the prose: its nearest sentence is often the mark's renewal, a later date
+        parts.append("ส่วนวันที่ได้รับตราสัญลักษณ์ไม่ปรากฏในเอกสารที่มี" if th else
+                     "The date it received the smart-city mark is not in the documents.")
     if city.awarded and re.fullmatch(r"\d{4}-\d\d-\d\d", city.awarded):
         year, month, day = (int(x) for x in city.awarded.split("-"))
         parts.append(f"และได้รับตราสัญลักษณ์เมื่อวันที่ {day} {THAI_MONTHS[month - 1]} {year + 543} [1]" if th else

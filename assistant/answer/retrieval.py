@@ -322,7 +322,7 @@ def defined_first(index: Index, question: "Question", hits: list[Hit], filters: 
     A term such as "TSCCI" is named in many chunks, and retrieval ranks those that say much about it above
     the one sentence that says what it is ("TSCCI ย่อมาจาก ..."): the best such chunk in the question's
     language (BM25 over the term) is put first, unless one already is among the first `read` hits (the
-    chunks answers are read from)."""
+    chunks answers are read from), one of the document whose title names the term first."""
     if not question.defines:
         return hits
     scores = index.lexical.scores(normalize(question.defines))
@@ -332,9 +332,12 @@ def defined_first(index: Index, question: "Question", hits: list[Hit], filters: 
         mask &= allowed
     defining = [i for i in top_positions(scores, mask, DEFINING_POOL)
                 if defines(index.chunks[i]["text"], question.defines)]
-    if not defining or any(index.position[h.chunk_id] in defining for h in hits[:read]):
+    # the document about the term ("Thailand Smart City Competitiveness Index (TSCCI): 2023 scores ...") defines
+    # it where it says what it is; another glosses it in passing ("... ranked third in depa's ... (TSCCI)")
+    about = [i for i in defining if question.defines in normalize(index.docs[index.chunks[i]["doc_id"]].get("title", ""))]
+    if not defining or any(index.position[h.chunk_id] in (about or defining) for h in hits[:read]):
         return hits
-    record = index.chunks[defining[0]]
+    record = index.chunks[(about or defining)[0]]
     first = Hit(chunk_id=record["chunk_id"], doc_id=record["doc_id"], text=record["text"], lang=record["lang"],
                 score=hits[0].score if hits else 1.0, doc=index.docs[record["doc_id"]],
                 section=record.get("section", ""), signals={"definition": 1.0})

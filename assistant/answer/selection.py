@@ -266,13 +266,18 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
     the unit with the sentence after it, rates as close). A "what is X" question is answered from a unit in
     its language that says what X is (`defines`) when one is among them: the sentences that only name X (a
     TSCCI ranking for "TSCCI คืออะไร") match the question's words as well, and neither model tells them
-    apart. All true for a question asking none of these."""
+    apart; of those, the units of the document whose title names X. All true for a question asking none of
+    these."""
     ok = np.ones(len(cands), dtype=bool)
     if question.defines and cands:
         defining = np.array([c.hit.lang == question.lang and defines(c.unit.text, question.defines)
                              for c in cands], dtype=bool)
+        # of those, the ones of the document about the term (its title names it), where there is one: another
+        # glosses it in passing ("... ranked third in depa's ... Index (TSCCI) 2023")
+        about_term = defining & np.array([normalize(question.defines) in normalize(c.hit.doc.get("title", ""))
+                                          for c in cands], dtype=bool)
         if defining.any():
-            ok &= defining
+            ok &= about_term if about_term.any() else defining
     asked_years = {str(y) for y in question.years_ce + question.years_be}
     if asked_years:
         ok &= np.array([not (said := set(YEAR.findall(cand.unit.text))) or bool(said & asked_years)
