@@ -23,6 +23,14 @@ def test_thai_text_is_segmented_not_split_on_spaces():
     assert tokenize("ปี ๒๕๖๔") == ["ปี", "2564"]
 
 
+def test_a_word_in_brackets_or_quotes_is_found_by_itself():
+    # newmm leaves brackets on a Latin word: "(TSCCI)" once matched only "(TSCCI)"
+    index = LexicalIndex.build([*DOCS, 'depa\'s Thailand Smart City Competitiveness Index (TSCCI) scores the cities.',
+                                'Cities may apply for investment privileges ("BOI").'])
+    assert index.scores("What is TSCCI?").argmax() == len(DOCS)
+    assert index.scores("BOI").argmax() == len(DOCS) + 1
+
+
 def test_unknown_words_score_nothing_and_have_the_highest_idf():
     index = LexicalIndex.build(DOCS)
     assert index.scores("สิงคโปร์").max() == 0

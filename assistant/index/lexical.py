@@ -14,7 +14,7 @@ import numpy as np
 from assistant.ingest.chunking import normalize, words
 from assistant.errors import MuangError
 
-LEXICAL_VERSION = 1
+LEXICAL_VERSION = 2  # 2: brackets and quotes no longer part of a token
 _EN_STOPWORDS = frozenset(
     "a an the of in on at to for from by with and or is are was were be been it its this that these those "
     "what which who whom whose when where why how do does did has have had can could will would should "
@@ -36,12 +36,16 @@ def _thai_stopwords() -> frozenset[str]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Normalized word tokens for matching; punctuation dropped.
+    """Normalized word tokens for matching; punctuation dropped, also the brackets, quotes and stops that newmm
+    leaves around a Latin word (without that, "(TSCCI)" is a word of its own and a search for "TSCCI" misses it).
 
-    >>> tokenize("เมืองอัจฉริยะ ๗ ด้าน!")
-    ['เมือง', 'อัจฉริยะ', '7', 'ด้าน']
+    >>> tokenize("เมืองอัจฉริยะ ๗ ด้าน!"), tokenize('Index (TSCCI) "quoted" ("BOI"). 83.6.')
+    (['เมือง', 'อัจฉริยะ', '7', 'ด้าน'], ['index', 'tscci', 'quoted', 'boi', '83.6'])
     """
-    return [t for t in words(normalize(text)) if any(ch.isalnum() for ch in t)]
+    return [t for t in (w.strip(_AROUND) for w in words(normalize(text))) if any(ch.isalnum() for ch in t)]
+
+
+_AROUND = "()[]{}<>\"“”«».,;:!?"
 
 
 def content_tokens(text: str) -> list[str]:
