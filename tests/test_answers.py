@@ -370,6 +370,12 @@ def test_an_abbreviation_is_answered_from_the_sentence_that_spells_it_out(capsys
     assert result["confident"] and long_name in result["answer"], result
 
 
+def test_a_term_is_defined_from_the_document_about_it_not_from_one_glossing_it(capsys, corpus_index):
+    # a city's page spells TSCCI out beside its ranking; the index's own page says what the index does
+    result = ask(capsys, corpus_index, "What is TSCCI?")
+    assert result["confident"] and result["sources"][0]["doc_id"] == "programme-tscci-en", result
+
+
 def test_a_term_the_documents_never_define_is_not_answered(capsys, corpus_index):
     for question in ("What is a smart grid?", "IoT คืออะไร"):
         assert not ask(capsys, corpus_index, question)["confident"]

@@ -138,6 +138,12 @@ def defines(text: str, term: str) -> bool:
     return any(_DEFINES_STRICTLY.match(text, m.end()) for m in re.finditer(at_start, text))
 
 
+def titled(doc: dict, term: str) -> bool:
+    """Whether a document's title names a term: the document is about it ("Thailand Smart City Competitiveness
+    Index (TSCCI): 2023 scores ..."), where another only glosses it in passing."""
+    return normalize(term) in normalize(doc.get("title", ""))
+
+
 def term_at_word_start(term: str) -> str:
     """A pattern for a term where a word starts ("สามย่านสมาร์ทซิตี้" does not hold the term "สมาร์ทซิตี้");
     Thai vowel and tone marks are not \\w, hence the Thai block."""

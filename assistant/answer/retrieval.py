@@ -32,7 +32,7 @@ from assistant.errors import MuangError
 from assistant.index.lexical import LexicalIndex, content_tokens
 from assistant.ingest.units import Unit
 from assistant.ingest.chunking import normalize
-from assistant.answer.questions import defines
+from assistant.answer.questions import defines, titled
 
 if TYPE_CHECKING:
     from assistant.answer.analysis import Question
@@ -334,7 +334,7 @@ def defined_first(index: Index, question: "Question", hits: list[Hit], filters: 
                 if defines(index.chunks[i]["text"], question.defines)]
     # the document about the term ("Thailand Smart City Competitiveness Index (TSCCI): 2023 scores ...") defines
     # it where it says what it is; another glosses it in passing ("... ranked third in depa's ... (TSCCI)")
-    about = [i for i in defining if question.defines in normalize(index.docs[index.chunks[i]["doc_id"]].get("title", ""))]
+    about = [i for i in defining if titled(index.docs[index.chunks[i]["doc_id"]], question.defines)]
     if not defining or any(index.position[h.chunk_id] in (about or defining) for h in hits[:read]):
         return hits
     record = index.chunks[(about or defining)[0]]

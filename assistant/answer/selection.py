@@ -28,7 +28,8 @@ from assistant.answer.analysis import ASKING, YEAR
 from assistant.ingest.chunking import normalize
 from assistant.answer.overlap import (THAI, bigram_share, fill_unit_data, in_compounds, soft_overlap, unit_data,
                                       word_vectors)
-from assistant.answer.questions import asks_list, defines, is_polar, offers, says_no, term_at_word_start
+from assistant.answer.questions import (asks_list, defines, is_polar, offers, says_no, term_at_word_start,
+                                        titled)
 from assistant.answer.retrieval import Candidate, query_vector
 from assistant.index import unit_store
 from assistant.ingest.units import Unit
@@ -274,8 +275,7 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
                              for c in cands], dtype=bool)
         # of those, the ones of the document about the term (its title names it), where there is one: another
         # glosses it in passing ("... ranked third in depa's ... Index (TSCCI) 2023")
-        about_term = defining & np.array([normalize(question.defines) in normalize(c.hit.doc.get("title", ""))
-                                          for c in cands], dtype=bool)
+        about_term = defining & np.array([titled(c.hit.doc, question.defines) for c in cands], dtype=bool)
         if defining.any():
             ok &= about_term if about_term.any() else defining
     asked_years = {str(y) for y in question.years_ce + question.years_be}

