@@ -128,6 +128,17 @@ def test_a_thai_question_naming_depa_in_english_is_read_with_the_thai_spelling(c
     assert analyze("What ministry is depa under?", cities).corrected == "what ministry is depa under?"
 
 
+def test_a_name_inside_a_longer_city_name_is_not_that_city_and_a_second_mention_is(cities):
+    from assistant.answer.catalog import cities_named
+
+    def named(text):
+        return sorted(c.slug for c in cities_named(cities, text))
+
+    assert named("Phuket Silicon Valley ได้รับการรับรองเดือนสิงหาคม 2568") == ["phuket-silicon-valley"]
+    # "ภูเก็ต" is said apart from the longer name: both cities, whatever order a set of spellings comes in
+    assert named("Phuket Silicon Valley เป็นคนละโครงการกับภูเก็ตในชุดที่ 1") == ["phuket", "phuket-silicon-valley"]
+
+
 def test_clean_joins_sara_am_and_thai_digits():
     assert clean("ตําบล\u00a0 ๑๒") == "ตำบล 12"
 

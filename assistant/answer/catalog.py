@@ -264,14 +264,18 @@ def cities_named(cities: list[City], text: str) -> list[City]:
     """
     text = normalize(text)
     squeezed = text.replace(" ", "")
-    found: list[tuple[City, str]] = []
+    found: list[tuple[City, list[str]]] = []
     for city in cities:
-        matched = [k for k in city_keys(city) if _mentions(text, k) or " " in k and k.replace(" ", "") in squeezed]
+        matched = [k.replace(" ", "") for k in city_keys(city)
+                   if _mentions(text, k) or " " in k and k.replace(" ", "") in squeezed]
         if matched:
-            found.append((city, max(matched, key=len)))
-    # "Phuket Silicon Valley" names one city, not also "Phuket": a match inside a longer one does not count.
-    return [city for city, key in found
-            if not any(key != other and key.replace(" ", "") in other.replace(" ", "") for _, other in found)]
+            found.append((city, matched))
+    # "Phuket Silicon Valley" names one city, not also "Phuket": a match inside another city's longer one does
+    # not count, and a city is named when one of its matches is no such part. (Every match is judged: picking
+    # one of equal length, "phuket" or "ภูเก็ต", followed the set's order, which changes with the hash seed.)
+    others = [(city, key) for city, keys in found for key in keys]
+    return [city for city, keys in found
+            if any(not any(o is not city and key != other and key in other for o, other in others) for key in keys)]
 
 
 def city_keys(city: City) -> set[str]:

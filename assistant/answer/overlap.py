@@ -4,6 +4,7 @@ words' vectors are cached per index, which never changes after it is built."""
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -111,11 +112,11 @@ def soft_overlap(weights: dict[str, float], tokens, vectors: dict[str, np.ndarra
     """The IDF-weighted share of the question's words that the unit says, each counted by its nearest word
     in the unit by meaning ("final" ~ "last", "จังหวัด" ~ "province"): overlap that survives paraphrase,
     inflection and the other language."""
-    total = sum(weights.values())
+    total = math.fsum(weights.values())
     if not total or not tokens:
         return 0.0
-    unit = np.stack([vectors[t] for t in tokens])
-    score = 0.0
-    for t, w in weights.items():
-        score += w * (1.0 if t in tokens else max(0.0, float((unit @ vectors[t]).max())))
-    return score / total
+    # Sorted, and summed exactly: a set's order changes with the process's hash seed, and float32 products
+    # of a matrix stacked in another order differ in the last bits, which moved answers across a tree's split.
+    unit = np.stack([vectors[t] for t in sorted(tokens)])
+    return math.fsum(w * (1.0 if t in tokens else max(0.0, float((unit @ vectors[t]).max())))
+                     for t, w in weights.items()) / total
