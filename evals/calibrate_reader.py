@@ -107,7 +107,7 @@ def one(index, model, question, hits, groups, answerable, name, run, qid) -> dic
     record["question"], record["kind"] = question.raw, question.kind
     record["question_features"] = [round(float(v), 5) for v in qrow]
     chosen = reading.shortlist(p, SHORTLIST)
-    after = reading.following(cands, chosen)
+    after = reading.following(cands, chosen, selection.elsewhere(index, question, cands))
     windows = [reading.window(cands, i, after) for i in chosen]
     readings = model.read(question.corrected or question.raw,
                           [(cands[i].hit.doc.get("title", ""), w) for i, w in zip(chosen, windows)],

@@ -342,6 +342,29 @@ def test_a_citys_page_quoting_another_citys_date_does_not_answer_with_it(capsys,
     assert "3 March 2023" in result["answer"]
 
 
+def test_a_score_in_the_sentence_after_one_naming_the_city_is_not_that_citys_when_it_names_another(capsys, tmp_path):
+    # The reader reads a unit with the sentence after it; a headline naming the asked town, followed by another
+    # town's score, must not answer with that score.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for slug, name, province in [("ban-rai", "Ban Rai Smart Town", "Nan"), ("ban-na", "Ban Na Smart Town", "Phrae"),
+                                 ("ban-khok", "Ban Khok Smart Town", "Loei")]:
+        (docs / f"{slug}.md").write_text(TOWN.format(slug=slug, name=name, province=province,
+                                                     body=f"{name} is in {province} province."), encoding="utf-8")
+    (docs / "index.md").write_text(
+        "---\nid: town-index-en\ntitle: The 2024 town index\nlang: en\nkind: programme\n---\n# The 2024 town index\n\n"
+        "Headlines on the 2024 town index named Ban Rai Smart Town and Ban Na Smart Town among the leaders. "
+        "Ban Khok Smart Town came fourth in the 2024 town index with a score of 76.22%. "
+        "The index is published every year by the provincial office.\n", encoding="utf-8")
+    index_dir = tmp_path / "ix"
+    assert main(["index", str(docs), "--index-dir", str(index_dir), "--json"]) == 0
+    capsys.readouterr()
+    result = ask(capsys, index_dir, "What was Ban Rai Smart Town's score in the 2024 town index?")
+    assert "76.22" not in result["answer"] or not result["confident"], "that is Ban Khok's score"
+    result = ask(capsys, index_dir, "What was Ban Khok Smart Town's score in the 2024 town index?")
+    assert result["confident"] and "76.22" in result["answer"], result
+
+
 def test_an_answer_in_the_clause_after_the_one_the_question_matches_is_quoted_with_it(capsys, tmp_path):
     # Thai has no full stop: segmentation cuts at the space after "จึงได้", and what was decided is the next unit.
     index_dir = index_one(capsys, tmp_path, "council.md",

@@ -319,7 +319,8 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
     threshold = answerable.threshold
     evidence = {"selection": round(float(p.max()), 4) if len(p) else 0.0}
     model = reader.shipped() if index.settings.reader and question.content else None
-    read = reading.read(question, cands, p, probability, model) if model is not None and cands else None
+    read = (reading.read(question, cands, p, probability, model, elsewhere=selection.elsewhere(index, question, cands))
+            if model is not None and cands else None)
     if read is not None:
         evidence["features_answerable"] = round(probability, 4)
         probability, threshold, p = read.probability, read.threshold, read.scores

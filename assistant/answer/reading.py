@@ -88,14 +88,15 @@ def shortlist(p: np.ndarray, n: int = READ_UNITS) -> list[int]:
 
 
 def read(question: "Question", cands: list[selection.Candidate], p: np.ndarray, features_probability: float,
-         model: reader.Reader, n: int | None = None) -> Reading | None:
-    """The reader's ranking and answerability, or None when no candidate is about the question."""
+         model: reader.Reader, n: int | None = None, elsewhere: np.ndarray | None = None) -> Reading | None:
+    """The reader's ranking and answerability, or None when no candidate is about the question. `elsewhere`
+    marks the candidates about other places or years (`selection.elsewhere`): never read after a unit."""
     calibrated = calibration()
     info = (calibrated.info or {}) if calibrated is not None else {}
     chosen = shortlist(p, n or int(info.get("read_units", READ_UNITS)))
     if not chosen:
         return None
-    after = following(cands, chosen)
+    after = following(cands, chosen, elsewhere)
     texts = [window(cands, i, after) for i in chosen]
     readings = model.read(question.corrected or question.raw,
                           [(cands[i].hit.doc.get("title", ""), t) for i, t in zip(chosen, texts)],
@@ -121,12 +122,16 @@ def read(question: "Question", cands: list[selection.Candidate], p: np.ndarray, 
     return Reading(scores, row, probability, threshold, float(span_p[best]), short, answered_after)
 
 
-def following(cands: list[selection.Candidate], chosen: list[int]) -> dict[int, int]:
-    """For each chosen sentence, the sentence after it in its chunk (when there is one)."""
+def following(cands: list[selection.Candidate], chosen: list[int],
+              elsewhere: np.ndarray | None = None) -> dict[int, int]:
+    """For each chosen sentence, the sentence after it in its chunk (when there is one and it is not about
+    another place or year than the question asks)."""
     at = {(c.hit.chunk_id, c.unit.position): k for k, c in enumerate(cands)}
     after = {}
     for i in chosen:
         j = at.get((cands[i].hit.chunk_id, cands[i].unit.position + 1))
+        if j is not None and elsewhere is not None and elsewhere[j]:
+            continue
         if j is not None and cands[i].unit.kind == "sentence" and cands[j].unit.kind == "sentence":
             after[i] = j
     return after

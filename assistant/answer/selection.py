@@ -278,7 +278,7 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
         about_term = defining & np.array([titled(c.hit.doc, question.defines) for c in cands], dtype=bool)
         if defining.any():
             ok &= about_term if about_term.any() else defining
-    asked_years = {str(y) for y in question.years_ce + question.years_be}
+    asked_years = _asked_years(question)
     if asked_years:
         ok &= np.array([not (said := set(YEAR.findall(cand.unit.text))) or bool(said & asked_years)
                         for cand in cands], dtype=bool)
@@ -291,6 +291,27 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
                         or any(c in _doc_text(index, cand.hit.doc_id) for c in question.countries)
                         for cand in cands], dtype=bool)
     return ok
+
+
+def elsewhere(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
+    """Per candidate, whether it is about other places or years than the question asks: it names cities and
+    none asked, or years and none asked. The reader reads a unit with the sentence after it and the answer
+    quotes that sentence when the reader's span lies there; one about another place does not answer
+    ("สามย่านปี 2567 ได้กี่คะแนน" was answered with the score of the university city named in the sentence
+    after the headline naming Samyan). A sentence naming neither (the answer clause of the unit before it)
+    is not elsewhere."""
+    asked_years = _asked_years(question)
+    slugs = {c.slug for c in question.cities}
+    out = np.zeros(len(cands), dtype=bool)
+    for k, cand in enumerate(cands):
+        said = set(YEAR.findall(cand.unit.text)) if asked_years else set()
+        named = cities_in(index, cand.unit.text) if slugs else frozenset()
+        out[k] = bool(said and not said & asked_years) or bool(named and not named & slugs)
+    return out
+
+
+def _asked_years(question: "Question") -> set[str]:
+    return {str(y) for y in question.years_ce + question.years_be}
 
 
 def cities_in(index: "Index", text: str) -> frozenset[str]:
