@@ -77,6 +77,33 @@ def test_count_and_list_questions_are_exact_and_cite_each_city(capsys, corpus_in
     assert all(f"[{s['n']}]" in result["answer"] for s in result["sources"])
 
 
+@pytest.mark.parametrize("question, lang, province_en", [
+    ("ตรังมีสมาร์ทซิตี้ไหมครับ", "th", "Trang"),      # a short province name, no "จังหวัด"
+    ("ยะลามีเมืองอัจฉริยะมั้ย", "th", "Yala"),        # also the name of a city
+    ("Is there a smart city in Lampang?", "en", "Lampang"),
+    ("Does Nan have a smart city?", "en", "Nan"),
+])
+def test_whether_a_province_has_a_smart_city_is_answered_with_its_cities(capsys, corpus_index, question, lang,
+                                                                        province_en):
+    expected = {c["doc_ids"][lang] for c in cities_json(capsys, corpus_index) if c["province_en"] == province_en}
+    assert expected
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and result["confident"], result["answer"]
+    assert result["answer"].startswith("มี" if lang == "th" else "Yes")
+    assert {s["doc_id"] for s in result["sources"]} == expected
+
+
+@pytest.mark.parametrize("question, province_en", [("กระบี่มีเมืองอัจฉริยะหรือเปล่า", "Krabi"),
+                                                   ("Does Tak have a smart city?", "Tak")])
+def test_a_province_with_no_city_document_is_not_said_to_have_one(capsys, corpus_index, question, province_en):
+    assert not [c for c in cities_json(capsys, corpus_index) if c["province_en"] == province_en]
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert not result["confident"], result["answer"]
+    assert result["sources"] and result["sources"][0]["doc_id"].startswith("batches-")
+
+
 ALL_SEVEN = {"environment", "economy", "mobility", "energy", "people", "living", "governance"}
 
 

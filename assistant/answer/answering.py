@@ -265,7 +265,7 @@ def combined(question: str, answers: list[Answer]) -> Answer:
 def from_catalog(index: Index, question: Question) -> Answer | None:
     """An exact answer from the documents' structured front matter (cities catalog, criteria, the 7 Smarts),
     citing each document it comes from; None if the question is not one of those."""
-    from assistant.answer.catalog import cities_named, provinces_in
+    from assistant.answer.catalog import cities_named, provinces_in, resolve_province
     from assistant.answer.catalog_answers import answer_from_catalog, unknown_round
     from assistant.answer.city_answers import ROUTE_WORDS
     from assistant.answer.figure_answers import figure_answer
@@ -280,7 +280,9 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
     unknown = {w for w in unknown if not ("-" in w and len(index.lexical.known(w.split("-"))) == len(w.split("-")))}
     # A batch or meeting no document records is said to be unknown, whatever else the question says.
     found = unknown_round(index.docs, index.catalog(), question)
-    if found is None and any(not (cities_named(index.catalog(), word) or provinces_in(word)) for word in unknown):
+    # (a word alone that is a province's name is one: "ตาก" counts in a text only after "จังหวัด")
+    if found is None and any(not (cities_named(index.catalog(), word) or provinces_in(word) or resolve_province(word))
+                             for word in unknown):
         # Only a dated figure may still answer: it requires every word of the question to be one a figure
         # question uses ("How many certified cities are there now?" with "certified" in no document).
         found = figure_answer(index.docs, index.catalog(), question)

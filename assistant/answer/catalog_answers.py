@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.catalog import (SMART_NAMES, approvals, City, cities_named, filter_cities, province_names, resolve_province)
-from assistant.answer.city_answers import (city_approval, city_batch, city_smarts, criteria_list,
+from assistant.answer.city_answers import (EXISTS, city_approval, city_batch, city_smarts, criteria_list,
                                      province_with_most, smarts_list)
 from assistant.ingest.documents import SMARTS
+from assistant.ingest.chunking import normalize
 from assistant.answer.figure_answers import figure_answer
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 # Counting cities, not criteria or Smarts: "กี่เมือง", "how many areas", "จำนวนพื้นที่".
 _COUNT = re.compile(
-    r"(กี่|จำนวน)\s*(เมือง|พื้นที่|แห่ง|โครงการ|จังหวัด)|\b(how many|number of)\s+(smart\s+)?(cities|areas|towns|places|projects)\b"
+    r"(กี่|จำนวน)\s*(เมือง|พื้นที่|แห่ง|โครงการ|จังหวัด)|กี่\s*ที่(?!\s*\S*(ได้|มี|ผ่าน|เป็น))|\b(how many|number of)\s+(smart\s+)?(cities|areas|towns|places|projects)\b"
 )
 _LIST = re.compile(
     r"อะไรบ้าง|ไหนบ้าง|ที่ใดบ้าง|ใดบ้าง|รายชื่อ|(เมือง|พื้นที่|จังหวัด)\s*(ไหน|ใด)|"
@@ -37,7 +38,7 @@ _OTHER_TOPIC = re.compile(
 )
 _FILTERED_CITIES = re.compile(r"\b(cities|areas|towns)\b|(เมือง|พื้นที่)\S*\s*(ที่|ซึ่ง)\s*(มี|ได้|ไม่|ทำ)")
 _ONLY = re.compile(r"\bthe only\b|\bonly (smart )?cit(y|ies)\b|แห่งเดียว|เมืองเดียว|ที่เดียว")
-_CITY_NOUN = re.compile(r"เมือง|พื้นที่|\bcit(y|ies)\b|\bareas?\b|\btowns?\b|\bplaces?\b")
+_CITY_NOUN = re.compile(r"เมือง|พื้นที่|ซิ[ตท]ี้?|\bcit(y|ies)\b|\bareas?\b|\btowns?\b|\bplaces?\b")
 _ALL_SEVEN = re.compile(r"ครบ\s*(ทั้ง)?\s*7|ครบทุกด้าน|\ball (7|seven)\b|\bevery smart\b")
 
 
@@ -52,6 +53,7 @@ class CatalogQuery:
     excluded_provinces: list[str] = field(default_factory=list)
     excluded_cities: list[City] = field(default_factory=list)
     excluded_batches: list[int] = field(default_factory=list)
+    exists: bool = False  # "ปัตตานีมีเมืองอัจฉริยะไหม": yes or no, then the list
 
     @property
     def excludes(self) -> bool:
@@ -61,18 +63,20 @@ class CatalogQuery:
 def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
     """A catalog query if the question counts or lists cities (and names no single city), else None."""
     text = q.corrected
-    provinces = q.provinces
+    provinces = q.provinces or _named_province(q)
     only = bool(provinces and _ONLY.search(text))  # "the only smart city in Rayong?" asks for the list
-    count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text)) or only
+    exists = bool(provinces and EXISTS.search(text))  # "Does Nan have a smart city?" too
+    count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text)) or only or exists
     query = CatalogQuery(count=count, excluded=list(q.excluded_smarts), excluded_provinces=list(q.excluded_provinces),
-                         excluded_cities=list(q.excluded_cities), excluded_batches=list(q.excluded_batches))
+                         excluded_cities=list(q.excluded_cities), excluded_batches=list(q.excluded_batches),
+                         exists=exists)
     # "batch-1 cities with Smart Energy but not Smart Mobility" lists without a list word.
     listing = listing or bool((q.smarts or query.excludes or q.batches) and _FILTERED_CITIES.search(text))
     if not (count or listing) or not _CITY_NOUN.search(text) or _OTHER_TOPIC.search(text):
         return None
     # "จังหวัดภูเก็ตมีเมืองอัจฉริยะกี่แห่ง" names a province, not the city called Phuket; "นอกจากภูเก็ต มีเมืองไหน
     # ..." names the city it leaves out.
-    if not only and [c for c in q.cities if c in cities_named(cities, _without(text, provinces))]:
+    if not (only or exists) and [c for c in q.cities if c in cities_named(cities, _without(text, provinces))]:
         return None
     query.smarts = list(SMARTS) if _ALL_SEVEN.search(text) else list(q.smarts)
     query.batches = list(q.batches)
@@ -87,6 +91,27 @@ def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
     if not (query.smarts or query.excludes or query.batches or query.province) and not count:
         return None
     return query
+
+
+def _named_province(q: Question) -> list[str]:
+    """The province a "does X have a smart city" question asks about when `provinces_in` found none: a short
+    Thai province name counts there only after "จังหวัด" (it occurs inside other words), but as the whole
+    subject of "ตรังมีสมาร์ทซิตี้ไหม" it is the province, and in "ยะลามีเมืองอัจฉริยะไหม" it named the city
+    called Yala after its province."""
+    from assistant.answer.catalog import province_spellings
+
+    found = EXISTS.search(q.corrected)
+    if not found:
+        return []
+    subject = re.sub(r"^(ใน|ที่)?\s*(จังหวัด|จ\.)?\s*", "", q.corrected[:found.start()].strip())
+    province = resolve_province(subject) if subject else None
+    if province:
+        return [province]
+    if len(q.cities) != 1:
+        return []
+    province = resolve_province(q.cities[0].province_th)
+    text = normalize(q.corrected)
+    return [province] if province and any(s in text for s in province_spellings(province)) else []
 
 
 def _without(text: str, provinces: list[str]) -> str:
@@ -126,6 +151,14 @@ def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], q: 
                and all(s in (c.smarts or []) for s in query.smarts)
                and not any(s in (c.smarts or []) for s in query.excluded)]
     matched.sort(key=lambda c: (c.batch or 99, c.name(lang)))
+    if query.exists and not matched:
+        # no city document there: said so (not confidently), citing the list of approved areas, which also
+        # says what little is known of a province named without a project ("Krabi ... name not known")
+        listing = _listing(docs, lang)
+        th_name, en_name = province_names(query.province)
+        return ((f"เอกสารไม่ระบุชื่อเมืองอัจฉริยะในจังหวัด{th_name} รายชื่อพื้นที่ที่ได้รับการรับรองอยู่ใน [1]" if lang == "th"
+                 else f"The documents do not name a smart city in {en_name}; the approved areas they list are in [1]."),
+                [listing] if listing else [])
     named = {b: sum(1 for c in cities if c.batch == b) for b in query.batches}
     # "no city ..." is read off the documents of the cities in scope: they are its sources
     cited = matched or [c for c in scope if c.smarts is not None][:8] or scope[:8]
@@ -144,12 +177,17 @@ def unknown_round(docs: dict[str, dict[str, Any]], cities: list[City], q: Questi
                 if m not in meetings and (m.split("/")[1] >= "2562")]  # a meeting number, not a date like 1/2550
     if not missing or not rounds:
         return None
-    listing = next((d for d, meta in sorted(docs.items()) if meta.get("batches") and meta.get("lang") == q.lang),
-                   None) or next(d for d, meta in sorted(docs.items()) if meta.get("batches"))
+    listing = _listing(docs, q.lang)
     known = ", ".join(str(r.get("meeting")) for _, r in sorted(rounds.items()))
     names = ", ".join(missing)
     return (f"ไม่ปรากฏในเอกสารที่มีว่ามี{names} เอกสารบันทึกการพิจารณาครั้งที่ {known} [1]" if q.lang == "th" else
             f"The documents do not say there was a {names}; they record the rounds {known} [1]."), [listing]
+
+
+def _listing(docs: dict[str, dict[str, Any]], lang: str) -> str | None:
+    """The document that lists the approval rounds (front matter `batches`), in the language asked if there is one."""
+    return (next((d for d, meta in sorted(docs.items()) if meta.get("batches") and meta.get("lang") == lang), None)
+            or next((d for d, meta in sorted(docs.items()) if meta.get("batches")), None))
 
 
 def _doc_ids(cities: list[City], lang: str) -> list[str]:
@@ -175,6 +213,8 @@ def _compose(query: CatalogQuery, matched: list[City], unknown: list[City], roun
                          f"According to the documents, {each}: {total} areas in all.")
         else:
             parts.append(f"ตามเอกสาร {each}" if th else f"According to the documents, {each}.")
+    if query.exists and matched:
+        parts.append("มี:" if th else "Yes:")
     if th:
         parts.append(f"เอกสารระบุชื่อ {len(matched)} เมือง{what} ได้แก่ {names}" if matched else
                      f"เอกสารไม่ระบุชื่อเมืองใด{what}")

@@ -55,6 +55,14 @@ _SMART_SPELLINGS = [name for pair in SMART_NAMES.values() for name in pair] + [
     "economy people living governance transport"]
 
 
+# Asking whether a place has a smart city at all: "ปัตตานีมีเมืองอัจฉริยะไหม", "Does Nan have a smart city?",
+# "Are there any smart cities in Trang?" (the catalog lists the province's cities; not a question of Smarts).
+EXISTS = re.compile(
+    r"มี\s*((เมือง|พื้นที่)\s*อัจฉริยะ|สมา(?:ร์)?[ทต]\s*ซิ[ตท]ี้?)\s*(ด้วย)?\s*(ไหม|มั้ย|มั๊ย|หรือเปล่า|หรือไม่|รึเปล่า|บ้างไหม)|"
+    r"\b(is|are)\s+there\s+(a|an|any)\s+smart[\s-]+(city|cities|town|towns|areas?)\b|"
+    r"\b(does|do|has)\b.{1,40}\bhave\s+(a|an|any)\s+smart[\s-]+(city|cities|town|towns)\b"
+)
+
 # Asking which of the 7 Smarts a city's plan covers: "ขอนแก่นได้กี่ด้าน", "ได้กี่ smart", "Which Smarts does Mae Moh
 # cover?".
 _SMARTS_QUESTION = re.compile(
@@ -70,7 +78,7 @@ def city_smarts(q: "Question") -> tuple[str, list[City]] | None:
     documents do not say (front matter `smarts: null`); None when the question is not that or names no single
     city."""
     question, lang, text, named = q.corrected, q.lang, normalize(q.corrected), q.named_cities
-    if len(named) != 1 or not _SMARTS_QUESTION.search(text):
+    if len(named) != 1 or not _SMARTS_QUESTION.search(text) or EXISTS.search(text):
         return None
     if not explained(question, _SMARTS_WORDS, city_names(named[0]) + _SMART_SPELLINGS):
         return None
