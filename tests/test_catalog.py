@@ -104,6 +104,22 @@ def test_a_province_with_no_city_document_is_not_said_to_have_one(capsys, corpus
     assert result["sources"] and result["sources"][0]["doc_id"].startswith("batches-")
 
 
+@pytest.mark.parametrize("question, lang, slug", [
+    ("เชียงรายเป็นเมืองอัจฉริยะไหม", "th", "chiang-rai"),
+    ("สามย่านเป็นสมาร์ทซิตี้ป่ะ", "th", "samyan"),
+    ("นครสวรรค์ได้เป็นเมืองอัจฉริยะหรือยัง", "th", "nakhon-sawan"),   # no batch known
+    ("is chiang rai a smart city", "en", "chiang-rai"),
+])
+def test_whether_a_named_city_is_a_smart_city_is_answered_from_the_catalog(capsys, corpus_index, question, lang, slug):
+    [city] = [c for c in cities_json(capsys, corpus_index) if c["slug"] == slug]
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and result["confident"], result["answer"]
+    assert result["answer"].startswith("ใช่" if lang == "th" else "Yes")
+    assert [s["doc_id"] for s in result["sources"]] == [city["doc_ids"][lang]]
+    assert (bool(city["meeting"]) and city["meeting"] in result["answer"]) == bool(city["batch"] and city["meeting"])
+
+
 ALL_SEVEN = {"environment", "economy", "mobility", "energy", "people", "living", "governance"}
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.catalog import (SMART_NAMES, approvals, City, cities_named, filter_cities, province_names, resolve_province)
-from assistant.answer.city_answers import (EXISTS, city_approval, city_batch, city_smarts, criteria_list,
+from assistant.answer.city_answers import (EXISTS, city_approval, city_batch, city_is_smart, city_smarts, criteria_list,
                                      province_with_most, smarts_list)
 from assistant.ingest.documents import SMARTS
 from assistant.ingest.chunking import normalize
@@ -137,7 +137,7 @@ def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], q: 
         return smarts[0], _doc_ids(smarts[1], lang)
     query = parse(q, cities)
     if query is None:
-        found = city_batch(q) or city_approval(q) or province_with_most(docs, cities, q)
+        found = city_is_smart(q) or city_batch(q) or city_approval(q) or province_with_most(docs, cities, q)
         return (found[0], _doc_ids(found[1], lang)) if found else None
     scope = [c for c in cities if c.batch in query.batches] if query.batches else cities
     if query.province:

@@ -63,6 +63,16 @@ EXISTS = re.compile(
     r"\b(does|do|has)\b.{1,40}\bhave\s+(a|an|any)\s+smart[\s-]+(city|cities|town|towns)\b"
 )
 
+# Asking whether one named place is a smart city: "เชียงรายเป็นเมืองอัจฉริยะไหม", "ได้เป็นเมืองอัจฉริยะหรือยัง",
+# "Is Chiang Rai a smart city?".
+_IS_SMART = re.compile(
+    r"(เป็น|ได้เป็น)\s*((เมือง|พื้นที่)\s*อัจฉริยะ|สมา(?:ร์)?[ทต]\s*ซิ[ตท]ี้?)\s*(แล้ว|ด้วย)?\s*"
+    r"(ไหม|มั้ย|มั๊ย|หรือเปล่า|หรือไม่|ใช่ไหม|ใช่มั้ย|ใช่หรือไม่|รึเปล่า|หรือยัง|รึยัง)|"
+    r"^\s*(is|was|has)\b.{2,80}?\b(a|an|one of the)\s+(certified\s+|official\s+)?smart[\s-]+(city|cities|town|area)\b"
+)
+_IS_SMART_WORDS = APPROVAL_WORDS | frozenset(
+    "เป็น ใช่ ไหม มั้ย หรือเปล่า หรือไม่ หรือยัง แล้ว พื้นที่ official one areas area town been".split())
+
 # Asking which of the 7 Smarts a city's plan covers: "ขอนแก่นได้กี่ด้าน", "ได้กี่ smart", "Which Smarts does Mae Moh
 # cover?".
 _SMARTS_QUESTION = re.compile(
@@ -144,6 +154,22 @@ _BATCH_QUESTION = re.compile(
 _BATCH_WORDS = APPROVAL_WORDS | frozenset(
     "ชุด รุ่น ครั้ง ประชุม การประชุม คณะอนุกรรมการ อนุกรรมการ ผ่าน อยู่ batch round meeting sub-committee "
     "subcommittee committee part".split())
+
+
+def city_is_smart(q: "Question") -> tuple[str, list[City]] | None:
+    """Whether one named place is a smart city, when the catalog has it: yes, with its batch and approving
+    meeting where known (a place the catalog lacks is left to the documents' prose)."""
+    question, lang, text, named = q.corrected, q.lang, normalize(q.corrected), q.named_cities
+    if len(named) != 1 or not _IS_SMART.search(text) or not explained(question, _IS_SMART_WORDS, city_names(named[0])):
+        return None
+    city, th = named[0], lang == "th"
+    if city.batch and city.meeting:
+        where = (f" อยู่ในชุดที่ {city.batch} (การประชุมคณะอนุกรรมการฯ ครั้งที่ {city.meeting})" if th else
+                 f", in batch {city.batch} (sub-committee meeting {city.meeting})")
+    else:
+        where = ""
+    return (f"ใช่: {city.name(lang)} เป็นพื้นที่หนึ่งในโครงการเมืองอัจฉริยะประเทศไทย{where} [1]" if th else
+            f"Yes: {city.name(lang)} is one of the areas of Thailand's Smart City programme{where} [1]."), [city]
 
 
 def city_batch(q: "Question") -> tuple[str, list[City]] | None:
