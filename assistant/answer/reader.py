@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -29,6 +30,7 @@ from assistant.index.e5_onnx import Q4Model, Tokenizer, cached, dequantize_rows,
 
 MODELS = Path(__file__).parent.parent / "models"
 MODEL_FILE = MODELS / "reader.npz"
+_WORD = re.compile(r"[A-Za-z0-9]+(?:[.,][0-9]+)*%?")  # a number or Latin word a word piece may cut
 MAX_ANSWER_TOKENS = 24  # a short answer is a name, a date, a figure: longer spans are the sentence itself
 FORMAT = 1
 GRAPH_VERSION = 2  # of build_graph's output: a cached graph of another version is rebuilt
@@ -63,7 +65,29 @@ class Reading:
     span_probability: float           # P(start) x P(end) of that span over the unit's tokens
 
     def short_answer(self, unit: str) -> str:
-        return unit[self.span[0]:self.span[1]].strip() if self.span else ""
+        """The span's text, widened to whole numbers and Latin words and without unpaired brackets or stops:
+        word pieces split them ("(2024)" is read as " (20" + "24)"), and a span may start or end inside one.
+
+        >>> Reading(0.0, (23, 26), 1.0).short_answer("พาดหัวข่าวดัชนีปี 2567 (2024) ของดีป้า")
+        '2024'
+        >>> Reading(0.0, (12, 15), 1.0).short_answer("It scored 84.85% in 2024.")
+        '84.85%'
+        """
+        if not self.span:
+            return ""
+        start, end = self.span
+        for word in _WORD.finditer(unit):
+            if word.start() < start < word.end():
+                start = word.start()
+            if word.start() < end < word.end():
+                end = word.end()
+        text = unit[start:end].strip().rstrip(".,;:")
+        for left, right in ("()", "[]", "“”", '""'):
+            if text.endswith(right) and left not in text[:-1]:
+                text = text[:-1]
+            if text.startswith(left) and right not in text[1:]:
+                text = text[1:]
+        return text.strip()
 
 
 class Vocabulary:
