@@ -79,6 +79,36 @@ def test_a_subject_named_only_in_the_answer_is_carried(index):
     assert standalone_question(index, "Where is it?", history) == "Where is Wangchan Valley Smart City?"
 
 
+def _ask(capsys, corpus_index, question, history=()):
+    args = ["ask", question, "--json", "--index-dir", str(corpus_index)]
+    if history:
+        path = corpus_index.parent / "items-chat.json"
+        path.write_text(json.dumps(list(history), ensure_ascii=False), encoding="utf-8")
+        args += ["--history", str(path)]
+    assert main(args) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("first, follow, again", [
+    ("Which smart cities are in Bangkok?", "which batch was the second one in?", "and the first one?"),
+    ("What are the five criteria?", "what does the third one require?", "and the fifth?"),
+    ("เกณฑ์มีอะไรบ้าง", "ข้อ 2 ต้องทำอะไร", "แล้วข้อสุดท้ายล่ะ"),
+])
+def test_an_item_of_a_listed_answer_is_referred_to_by_its_place(capsys, corpus_index, index, first, follow, again):
+    listed = _ask(capsys, corpus_index, first)
+    # a list cites each item's document in order; a criteria list cites its overview first
+    docs = [s["doc_id"] for s in listed["sources"]]
+    items = docs[1:] if len(docs) > 1 and "(1)" in listed["answer"] else docs
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": listed["answer"]}]
+    n = {"second": 1, "third": 2, "ข้อ 2": 1}[next(k for k in ("second", "third", "ข้อ 2") if k in follow)]
+    result = _ask(capsys, corpus_index, follow, history)
+    assert result["standalone"] != follow and result["sources"][0]["doc_id"] == items[n], result
+    history += [{"role": "user", "content": follow}, {"role": "assistant", "content": result["answer"]}]
+    result = _ask(capsys, corpus_index, again, history)
+    wanted = items[0] if "first" in again else items[-1]
+    assert result["sources"][0]["doc_id"] == wanted, result
+
+
 def test_history_files_and_their_errors(tmp_path):
     assert check_history(["a", {"role": "assistant", "content": "b"}]) == [
         {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]

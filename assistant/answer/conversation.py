@@ -77,6 +77,8 @@ class Context:
 
     subjects: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # kind -> (key, surface, lang)
     frames: list[str] = field(default_factory=list)  # the questions asked so far, as resolved
+    items: list[str] = field(default_factory=list)  # the list the last answer gave, in its order
+    item: str | None = None  # the item of it the last question asked about
 
     @property
     def frame(self) -> str | None:
@@ -100,6 +102,63 @@ class Vocabulary:
     topical: Callable[[list[str], str], bool] = lambda tokens, lang: False
     unknown: Callable[[list[str]], bool] = lambda tokens: False
     stands_alone: Callable[[str], bool] = lambda question: False
+
+
+# -- the items of a listed answer -------------------------------------------------------------------------
+# A numbered item ("(3) Open and secure city data platform [4]") or a cited name in a list ("ได้แก่ สามย่าน
+# สมาร์ทซิตี้ [1], เมืองอัจฉริยะมักกะสัน [2]").
+_NUMBERED_ITEM = re.compile(r"\((\d{1,2})\)\s*([^\[\]()]+?)\s*\[\d+\]")
+_CITED_LIST = re.compile(r"(?:ได้แก่|:)\s*((?:[^,:\[\]]+?\s*\[\d+\]\s*,\s*)+[^,:\[\]]+?\s*\[\d+\])")
+_NUMBER_WORDS = {w: n for n, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), start=1)} | {
+    w: n for n, w in enumerate("หนึ่ง สอง สาม สี่ ห้า หก เจ็ด แปด เก้า สิบ".split(), start=1)} | {"แรก": 1}
+# "the third one", "the 2nd city", "number 3", "and the fifth?"; "ข้อ 3", "ข้อที่สาม", "อันที่ 2", "ข้อสุดท้าย"
+# (not "the first batch", "เกณฑ์ข้อ 3": those name their own subject)
+_EN_ITEM = re.compile(
+    r"\b(?:the\s+)?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|\d{1,2}(?:st|nd|rd|th))"
+    r"(?:\s+(?:one|item|criterion)\b|(?=\s*[?.!]*\s*$))|\b(?:number|no\.|#)\s*(\d{1,2})\b", re.I)
+_TH_ITEM = re.compile(r"(?<!เกณฑ์)(?:ข้อ|อัน|รายการ)\s*(?:ที่)?\s*(\d{1,2}|หนึ่ง|สอง|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า|สิบ|แรก|สุดท้าย)")
+
+
+def listed_items(answer: str) -> list[str]:
+    """The items of a listed answer, in order: its numbered items, else the names it cites in a list.
+
+    >>> listed_items("A proposal must meet five criteria [1]: (1) Clear goals [2] (2) A data platform [3]")
+    ['Clear goals', 'A data platform']
+    >>> listed_items("เอกสารระบุชื่อ 2 เมือง ในจังหวัดระยอง ได้แก่ วังจันทร์วัลเลย์ [1], นครระยอง [2]")
+    ['วังจันทร์วัลเลย์', 'นครระยอง']
+    """
+    numbered = {int(n): text.strip() for n, text in _NUMBERED_ITEM.findall(answer)}
+    if len(numbered) >= 2:
+        return [numbered[n] for n in sorted(numbered)]
+    listed = _CITED_LIST.search(answer)
+    return [item.strip() for item in re.split(r"\s*\[\d+\]\s*,?\s*", listed.group(1)) if item.strip()] if listed else []
+
+
+def _item_reference(question: str, lang: str, count: int) -> tuple[re.Match, int] | None:
+    """Where a question refers to an item of the last answer's list by its place, and which (0-based)."""
+    match = (_TH_ITEM if lang == "th" else _EN_ITEM).search(question)
+    if match is None:
+        return None
+    word = (match.group(1) or match.group(2) or "").lower() if lang != "th" else match.group(1)
+    if word in ("last", "สุดท้าย"):
+        return match, count - 1
+    n = int(re.sub(r"\D", "", word)) if any(ch.isdigit() for ch in word) else _NUMBER_WORDS.get(word, 0)
+    return (match, n - 1) if 1 <= n <= count else None
+
+
+def _resolve_item(question: str, context: Context, lang: str) -> str | None:
+    """"What does the third one require?" after a list: the item in its place. "And the fifth?" asks the
+    last question again about another item."""
+    found = _item_reference(question, lang, len(context.items)) if context.items else None
+    if found is None:
+        return None
+    match, at = found
+    item = context.items[at]
+    rest = question[:match.start()] + " " + question[match.end():]
+    if all(token in _FILLER for token in tokenize(rest)) and context.item and context.frame and context.item in context.frame:
+        return context.frame.replace(context.item, item)
+    return (question[:match.start()] + item + question[match.end():]).strip()
 
 
 # -- finding subjects ---------------------------------------------------------------------------------
@@ -193,8 +252,12 @@ def resolve(question: str, history: list[Message], cities: list[City], vocabular
             asked = _resolve_one(message["content"], context, cities, vocabulary)
             for mention in find_mentions(asked, cities):
                 context.remember(mention.kind, (mention.keys[0], mention.surface, detect_lang(mention.surface)))
+            context.item = next((i for i in context.items if i in asked), None)
             context.frames.append(asked)
-        elif message.get("role") == "assistant" and context.frame is not None and "place" not in _kinds(
+            continue
+        if message.get("role") == "assistant":
+            context.items = listed_items(message.get("content", "")) or (context.items if context.item else [])
+        if message.get("role") == "assistant" and context.frame is not None and "place" not in _kinds(
                 context.frame, cities):
             # "Which city has the oldest mark?" -> "Khon Kaen ..." -> "Where is it?": the answer named it.
             places = {m.keys[0]: m for m in find_mentions(message.get("content", ""), cities) if m.kind == "place"}
@@ -212,6 +275,9 @@ def _resolve_one(question: str, context: Context, cities: list[City], vocabulary
     if context.frame is None:
         return question
     lang = detect_lang(question)
+    item = _resolve_item(question, context, lang)
+    if item is not None:
+        return item
     mentions = find_mentions(question, cities)
     if mentions and _is_ellipsis(question, mentions):
         # The latest question that named a subject of this kind ("What about Phuket?" after a question
