@@ -119,6 +119,11 @@ class Question:
         return " ".join([self.corrected or self.raw, *self.expansions])
 
     @property
+    def asked_years(self) -> set[str]:
+        """The years asked about, in both calendars, as text."""
+        return {str(y) for y in self.years_ce + self.years_be}
+
+    @property
     def entity_names(self) -> list[str]:
         """Every spelling of the cities, provinces and other countries the question names."""
         from assistant.answer.catalog import province_spellings

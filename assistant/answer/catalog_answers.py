@@ -156,9 +156,12 @@ def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], q: 
         # says what little is known of a province named without a project ("Krabi ... name not known")
         listing = _listing(docs, lang)
         th_name, en_name = province_names(query.province)
-        return ((f"เอกสารไม่ระบุชื่อเมืองอัจฉริยะในจังหวัด{th_name} รายชื่อพื้นที่ที่ได้รับการรับรองอยู่ใน [1]" if lang == "th"
-                 else f"The documents do not name a smart city in {en_name}; the approved areas they list are in [1]."),
-                [listing] if listing else [])
+        text = (f"เอกสารไม่ระบุชื่อเมืองอัจฉริยะในจังหวัด{th_name}" if lang == "th" else
+                f"The documents do not name a smart city in {en_name}")
+        if listing is None:
+            return text + ("" if lang == "th" else "."), []
+        return (text + (" รายชื่อพื้นที่ที่ได้รับการรับรองอยู่ใน [1]" if lang == "th" else
+                        "; the approved areas they list are in [1]."), [listing])
     named = {b: sum(1 for c in cities if c.batch == b) for b in query.batches}
     # "no city ..." is read off the documents of the cities in scope: they are its sources
     cited = matched or [c for c in scope if c.smarts is not None][:8] or scope[:8]

@@ -12,7 +12,8 @@ batches, found through the catalog's names and aliases. A follow-up is one of th
   name is put in front, unless the question stands alone: a definition ("depa คืออะไร"), a count or list over
   all cities, a word of another topic (far more common in the criteria and programme documents than in the
   city documents: "criteria", "เกณฑ์") or a word the documents never use.
-A question that names its own subject, or that the catalog answers over all cities, stands alone.
+A question that names its own subject, or that the catalog answers over all cities, stands alone. After a
+listed answer (the criteria, a province's cities), "the second one", "ข้อ 2" or "ข้อสุดท้าย" is that item.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from assistant.answer.catalog import SMART_NAMES, City, province_names, province_spellings, provinces_in
 from assistant.ingest.documents import detect_lang
 from assistant.answer.history import MAX_TURNS, Message
+from assistant.answer.listing import item_reference, listed_items
 from assistant.index.lexical import content_tokens, tokenize
 
 # A word is about another topic than the conversation's city when this much larger a share of the other
@@ -104,53 +106,10 @@ class Vocabulary:
     stands_alone: Callable[[str], bool] = lambda question: False
 
 
-# -- the items of a listed answer -------------------------------------------------------------------------
-# A numbered item ("(3) Open and secure city data platform [4]") or a cited name in a list ("ได้แก่ สามย่าน
-# สมาร์ทซิตี้ [1], เมืองอัจฉริยะมักกะสัน [2]").
-_NUMBERED_ITEM = re.compile(r"\((\d{1,2})\)\s*([^\[\]()]+?)\s*\[\d+\]")
-_CITED_LIST = re.compile(r"(?:ได้แก่|:)\s*((?:[^,:\[\]]+?\s*\[\d+\]\s*,\s*)+[^,:\[\]]+?\s*\[\d+\])")
-_NUMBER_WORDS = {w: n for n, w in enumerate(
-    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), start=1)} | {
-    w: n for n, w in enumerate("หนึ่ง สอง สาม สี่ ห้า หก เจ็ด แปด เก้า สิบ".split(), start=1)} | {"แรก": 1}
-# "the third one", "the 2nd city", "number 3", "and the fifth?"; "ข้อ 3", "ข้อที่สาม", "อันที่ 2", "ข้อสุดท้าย"
-# (not "the first batch", "เกณฑ์ข้อ 3": those name their own subject)
-_EN_ITEM = re.compile(
-    r"\b(?:the\s+)?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|\d{1,2}(?:st|nd|rd|th))"
-    r"(?:\s+(?:one|item|criterion)\b|(?=\s*[?.!]*\s*$))|\b(?:number|no\.|#)\s*(\d{1,2})\b", re.I)
-_TH_ITEM = re.compile(r"(?<!เกณฑ์)(?:ข้อ|อัน|รายการ)\s*(?:ที่)?\s*(\d{1,2}|หนึ่ง|สอง|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า|สิบ|แรก|สุดท้าย)")
-
-
-def listed_items(answer: str) -> list[str]:
-    """The items of a listed answer, in order: its numbered items, else the names it cites in a list.
-
-    >>> listed_items("A proposal must meet five criteria [1]: (1) Clear goals [2] (2) A data platform [3]")
-    ['Clear goals', 'A data platform']
-    >>> listed_items("เอกสารระบุชื่อ 2 เมือง ในจังหวัดระยอง ได้แก่ วังจันทร์วัลเลย์ [1], นครระยอง [2]")
-    ['วังจันทร์วัลเลย์', 'นครระยอง']
-    """
-    numbered = {int(n): text.strip() for n, text in _NUMBERED_ITEM.findall(answer)}
-    if len(numbered) >= 2:
-        return [numbered[n] for n in sorted(numbered)]
-    listed = _CITED_LIST.search(answer)
-    return [item.strip() for item in re.split(r"\s*\[\d+\]\s*,?\s*", listed.group(1)) if item.strip()] if listed else []
-
-
-def _item_reference(question: str, lang: str, count: int) -> tuple[re.Match, int] | None:
-    """Where a question refers to an item of the last answer's list by its place, and which (0-based)."""
-    match = (_TH_ITEM if lang == "th" else _EN_ITEM).search(question)
-    if match is None:
-        return None
-    word = (match.group(1) or match.group(2) or "").lower() if lang != "th" else match.group(1)
-    if word in ("last", "สุดท้าย"):
-        return match, count - 1
-    n = int(re.sub(r"\D", "", word)) if any(ch.isdigit() for ch in word) else _NUMBER_WORDS.get(word, 0)
-    return (match, n - 1) if 1 <= n <= count else None
-
-
 def _resolve_item(question: str, context: Context, lang: str) -> str | None:
     """"What does the third one require?" after a list: the item in its place. "And the fifth?" asks the
     last question again about another item."""
-    found = _item_reference(question, lang, len(context.items)) if context.items else None
+    found = item_reference(question, lang, len(context.items)) if context.items else None
     if found is None:
         return None
     match, at = found

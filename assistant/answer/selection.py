@@ -180,7 +180,7 @@ def unit_features(index: "Index", question: "Question", cands: list[Candidate]) 
         vocabulary |= unit_data(index, c)[0]
     vectors = word_vectors(index, sorted(vocabulary), embedder)
     # "สามย่านปี 2567 ได้กี่คะแนน": a unit naming only other years answers another year's question
-    asked_years = {str(y) for y in question.years_ce + question.years_be}
+    asked_years = question.asked_years
     for i, c in enumerate(cands):
         tokens, every_token, vector = unit_data(index, c)
         inside = in_compounds(thai_asked, every_token) if thai_asked else frozenset()
@@ -278,7 +278,7 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
         about_term = defining & np.array([titled(c.hit.doc, question.defines) for c in cands], dtype=bool)
         if defining.any():
             ok &= about_term if about_term.any() else defining
-    asked_years = _asked_years(question)
+    asked_years = question.asked_years
     if asked_years:
         ok &= np.array([not (said := set(YEAR.findall(cand.unit.text))) or bool(said & asked_years)
                         for cand in cands], dtype=bool)
@@ -294,13 +294,10 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
 
 
 def elsewhere(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
-    """Per candidate, whether it is about other places or years than the question asks: it names cities and
-    none asked, or years and none asked. The reader reads a unit with the sentence after it and the answer
-    quotes that sentence when the reader's span lies there; one about another place does not answer
-    ("สามย่านปี 2567 ได้กี่คะแนน" was answered with the score of the university city named in the sentence
-    after the headline naming Samyan). A sentence naming neither (the answer clause of the unit before it)
-    is not elsewhere."""
-    asked_years = _asked_years(question)
+    """Per candidate, whether it names cities or years and none the question asks. Such a sentence, read after
+    a unit and quoted when the reader's span lies there, answers about another place ("สามย่านปี 2567 ได้กี่
+    คะแนน" got the score of the city named after a headline naming Samyan); one naming neither does not."""
+    asked_years = question.asked_years
     slugs = {c.slug for c in question.cities}
     out = np.zeros(len(cands), dtype=bool)
     for k, cand in enumerate(cands):
@@ -308,10 +305,6 @@ def elsewhere(index: "Index", question: "Question", cands: list[Candidate]) -> n
         named = cities_in(index, cand.unit.text) if slugs else frozenset()
         out[k] = bool(said and not said & asked_years) or bool(named and not named & slugs)
     return out
-
-
-def _asked_years(question: "Question") -> set[str]:
-    return {str(y) for y in question.years_ce + question.years_be}
 
 
 def cities_in(index: "Index", text: str) -> frozenset[str]:
