@@ -120,6 +120,14 @@ def test_whether_a_named_city_is_a_smart_city_is_answered_from_the_catalog(capsy
     assert (bool(city["meeting"]) and city["meeting"] in result["answer"]) == bool(city["batch"] and city["meeting"])
 
 
+@pytest.mark.parametrize("question", ["มีเมืองใหม่ทันสมัยกี่เมือง", "มีเมืองชายทะเลกี่เมือง", "How many coastal smart cities are there?"])
+def test_a_count_of_a_kind_the_catalog_cannot_tell_apart_is_not_the_count_of_all(capsys, corpus_index, question):
+    everyone = len(cities_json(capsys, corpus_index))
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] != "catalog" and not re.search(rf"\b{everyone}\b", result["answer"]), result["answer"]
+
+
 ALL_SEVEN = {"environment", "economy", "mobility", "energy", "people", "living", "governance"}
 
 

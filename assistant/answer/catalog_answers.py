@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.catalog import (SMART_NAMES, approvals, City, cities_named, filter_cities, province_names, resolve_province)
-from assistant.answer.city_answers import (EXISTS, city_approval, city_batch, city_is_smart, city_smarts, criteria_list,
-                                     province_with_most, smarts_list)
+from assistant.answer.city_answers import (APPROVAL_WORDS, EXISTS, city_approval, city_batch, city_is_smart, city_smarts,
+                                     criteria_list, explained, province_with_most, smarts_list)
 from assistant.ingest.documents import SMARTS
 from assistant.ingest.chunking import normalize
 from assistant.answer.figure_answers import figure_answer
@@ -39,6 +39,12 @@ _OTHER_TOPIC = re.compile(
 _FILTERED_CITIES = re.compile(r"\b(cities|areas|towns)\b|(เมือง|พื้นที่)\S*\s*(ที่|ซึ่ง)\s*(มี|ได้|ไม่|ทำ)")
 _ONLY = re.compile(r"\bthe only\b|\bonly (smart )?cit(y|ies)\b|แห่งเดียว|เมืองเดียว|ที่เดียว")
 _CITY_NOUN = re.compile(r"เมือง|พื้นที่|ซิ[ตท]ี้?|\bcit(y|ies)\b|\bareas?\b|\btowns?\b|\bplaces?\b")
+# A count or list over every city may use only these words: "มีเมืองใหม่ทันสมัยกี่เมือง" asks about a kind of city
+# the catalog cannot tell apart, and all of them is not its answer.
+_ALL_CITIES_WORDS = APPROVAL_WORDS | frozenset(
+    "กี่ จำนวน แห่ง พื้นที่ โครงการ ทั้งหมด รวม ตอนนี้ ปัจจุบัน ล่าสุด ประเทศ ไทย ประเทศไทย แล้ว ไหน บ้าง อะไร ใด "
+    "รายชื่อ ชื่อ how many number cities areas area towns places projects total thailand now currently so far "
+    "there list name names which what all has have".split())
 _ALL_SEVEN = re.compile(r"ครบ\s*(ทั้ง)?\s*7|ครบทุกด้าน|\ball (7|seven)\b|\bevery smart\b")
 
 
@@ -88,7 +94,8 @@ def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
         if not query.batches:
             return None  # a year the approval rounds do not cover
     query.province = provinces[0] if provinces else None
-    if not (query.smarts or query.excludes or query.batches or query.province) and not count:
+    if not (query.smarts or query.excludes or query.batches or query.province) and (
+            not count or not explained(text, _ALL_CITIES_WORDS)):
         return None
     return query
 
