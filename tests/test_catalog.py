@@ -128,6 +128,24 @@ def test_a_count_of_a_kind_the_catalog_cannot_tell_apart_is_not_the_count_of_all
     assert result["mode"] != "catalog" and not re.search(rf"\b{everyone}\b", result["answer"]), result["answer"]
 
 
+@pytest.mark.parametrize("question, lang, slug", [
+    ("Which cities were approved together with Yala?", "en", "yala"),
+    ("เมืองไหนอยู่ชุดเดียวกับขอนแก่น", "th", "khon-kaen"),
+    ("นครสวรรค์ผ่านพร้อมกับเมืองไหน", "th", "nakhon-sawan"),   # its batch is not known
+])
+def test_the_cities_approved_together_with_one_are_the_rest_of_its_batch(capsys, corpus_index, question, lang, slug):
+    table = cities_json(capsys, corpus_index)
+    [city] = [c for c in table if c["slug"] == slug]
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog", result["answer"]
+    if city["batch"] is None:
+        assert not result["confident"] and [s["doc_id"] for s in result["sources"]] == [city["doc_ids"][lang]]
+        return
+    expected = {c["doc_ids"][lang] for c in table if c["batch"] == city["batch"] and c["slug"] != slug}
+    assert result["confident"] and {s["doc_id"] for s in result["sources"]} == expected
+
+
 ALL_SEVEN = {"environment", "economy", "mobility", "energy", "people", "living", "governance"}
 
 

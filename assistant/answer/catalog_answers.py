@@ -45,6 +45,9 @@ _ALL_CITIES_WORDS = APPROVAL_WORDS | frozenset(
     "กี่ จำนวน แห่ง พื้นที่ โครงการ ทั้งหมด รวม ตอนนี้ ปัจจุบัน ล่าสุด ประเทศ ไทย ประเทศไทย แล้ว ไหน บ้าง อะไร ใด "
     "รายชื่อ ชื่อ how many number cities areas area towns places projects total thailand now currently so far "
     "there list name names which what all has have".split())
+# The cities of a named city's batch: "Which cities were approved together with Yala?", "ยะลาผ่านพร้อมกับเมืองไหน"
+_TOGETHER = re.compile(r"(ผ่าน|อนุมัติ|เห็นชอบ|ได้รับ\S*)\s*พร้อม|พร้อมกับ|ชุดเดียวกับ|รุ่นเดียวกับ|ครั้งเดียวกับ|\btogether with\b|\balongside\b|"
+                       r"\bsame (batch|round|meeting|time) as\b|\bat the same (meeting|time) as\b")
 _ALL_SEVEN = re.compile(r"ครบ\s*(ทั้ง)?\s*7|ครบทุกด้าน|\ball (7|seven)\b|\bevery smart\b")
 
 
@@ -60,6 +63,7 @@ class CatalogQuery:
     excluded_cities: list[City] = field(default_factory=list)
     excluded_batches: list[int] = field(default_factory=list)
     exists: bool = False  # "ปัตตานีมีเมืองอัจฉริยะไหม": yes or no, then the list
+    together: bool = False  # "approved together with Yala": the rest of its batch
 
     @property
     def excludes(self) -> bool:
@@ -69,6 +73,9 @@ class CatalogQuery:
 def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
     """A catalog query if the question counts or lists cities (and names no single city), else None."""
     text = q.corrected
+    together = _together(q, cities)
+    if together is not None:
+        return together
     provinces = q.provinces or _named_province(q)
     only = bool(provinces and _ONLY.search(text))  # "the only smart city in Rayong?" asks for the list
     exists = bool(provinces and EXISTS.search(text))  # "Does Nan have a smart city?" too
@@ -98,6 +105,17 @@ def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
             not count or not explained(text, _ALL_CITIES_WORDS)):
         return None
     return query
+
+
+def _together(q: Question, cities: list[City]) -> CatalogQuery | None:
+    """"Which cities were approved together with Yala?": the other cities of its batch (None when the question
+    is not that, or the city's batch is not known)."""
+    text = q.corrected
+    if len(q.named_cities) != 1 or not _TOGETHER.search(text) or not _LIST.search(text) and not _COUNT.search(text):
+        return None
+    city = q.named_cities[0]
+    return CatalogQuery(count=bool(_COUNT.search(text)), batches=[city.batch] if city.batch else [],
+                        excluded_cities=[city], together=True)
 
 
 def _named_province(q: Question) -> list[str]:
@@ -146,6 +164,12 @@ def answer_from_catalog(docs: dict[str, dict[str, Any]], cities: list[City], q: 
     if query is None:
         found = city_is_smart(q) or city_batch(q) or city_approval(q) or province_with_most(docs, cities, q)
         return (found[0], _doc_ids(found[1], lang)) if found else None
+    if query.together and not query.batches:
+        [city] = query.excluded_cities
+        name = city.name(lang)
+        return ((f"ไม่ปรากฏในเอกสารที่มีว่า{name}ได้รับความเห็นชอบในชุดหรือการประชุมครั้งใด จึงบอกไม่ได้ว่าผ่านพร้อมกับเมืองใด [1]"
+                 if lang == "th" else f"The documents do not say in which batch or meeting {name} was approved (not "
+                                      "known), so not which cities were approved with it [1]."), _doc_ids([city], lang))
     scope = [c for c in cities if c.batch in query.batches] if query.batches else cities
     if query.province:
         scope = filter_cities(scope, province=query.province)

@@ -34,7 +34,8 @@ APPROVAL_WORDS = _GENERIC_WORDS | frozenset(
 _MOST_WORDS = _GENERIC_WORDS | frozenset("จังหวัด มาก ที่สุด เยอะ province provinces most".split())
 # Every word a route reads: a question's word among them ("got" of "got approved", "prepare") is no sign that it
 # asks about something the documents never name.
-ROUTE_WORDS = _SMARTS_WORDS | _CRITERIA_WORDS | APPROVAL_WORDS | _MOST_WORDS
+ROUTE_WORDS = _SMARTS_WORDS | _CRITERIA_WORDS | APPROVAL_WORDS | _MOST_WORDS | frozenset(
+    "together alongside same พร้อม เดียวกับ".split())  # "approved together with Yala" (catalog_answers._TOGETHER)
 
 
 def explained(question: str, allowed: frozenset[str], names: list[str] = ()) -> bool:
