@@ -65,6 +65,7 @@ def test_names_and_spellings_resolve():
     ("which batch-1 cities include Smart Energy", ["Phuket", "Khon Kaen", "Mae Moh", "Samyan", "Wangchan"], "5"),
     ("เมืองอัจฉริยะในจังหวัดระยองมีที่ไหนบ้าง", ["วังจันทร์", "นครระยอง"], "2"),
     ("Which smart cities are in Korat?", ["Korat"], "1"),
+    ("พิษณุโลกมีกี่โครงการ", ["พิษณุโลก"], "2"),   # projects are counted as cities are
 ])
 def test_count_and_list_questions_are_exact_and_cite_each_city(capsys, corpus_index, question, expected, count):
     assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0

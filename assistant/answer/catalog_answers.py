@@ -38,7 +38,7 @@ _OTHER_TOPIC = re.compile(
 )
 _FILTERED_CITIES = re.compile(r"\b(cities|areas|towns)\b|(เมือง|พื้นที่)\S*\s*(ที่|ซึ่ง)\s*(มี|ได้|ไม่|ทำ)")
 _ONLY = re.compile(r"\bthe only\b|\bonly (smart )?cit(y|ies)\b|แห่งเดียว|เมืองเดียว|ที่เดียว")
-_CITY_NOUN = re.compile(r"เมือง|พื้นที่|ซิ[ตท]ี้?|\bcit(y|ies)\b|\bareas?\b|\btowns?\b|\bplaces?\b")
+_CITY_NOUN = re.compile(r"เมือง|พื้นที่|ซิ[ตท]ี้?|โครงการ|\bcit(y|ies)\b|\bareas?\b|\btowns?\b|\bplaces?\b|\bprojects?\b")
 # A count or list over every city may use only these words: "มีเมืองใหม่ทันสมัยกี่เมือง" asks about a kind of city
 # the catalog cannot tell apart, and all of them is not its answer.
 _ALL_CITIES_WORDS = APPROVAL_WORDS | frozenset(
