@@ -147,6 +147,28 @@ def test_the_cities_approved_together_with_one_are_the_rest_of_its_batch(capsys,
     assert result["confident"] and {s["doc_id"] for s in result["sources"]} == expected
 
 
+@pytest.mark.parametrize("question, lang, province_en", [
+    ("smart cities in rayong", "en", "Rayong"), ("เมืองอัจฉริยะ ลำปาง", "th", "Lampang"),
+    ("สมาร์ทซิตี้ เชียงใหม่", "th", "Chiang Mai"), ("list of smart cities", "en", None),
+])
+def test_a_search_box_query_lists_the_cities(capsys, corpus_index, question, lang, province_en):
+    expected = {c["doc_ids"][lang] for c in cities_json(capsys, corpus_index)
+                if province_en is None or c["province_en"] == province_en}
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and result["confident"]
+    assert {s["doc_id"] for s in result["sources"]} == expected
+
+
+def test_a_question_about_all_of_a_provinces_cities_that_is_not_a_list_is_not_answered_with_the_list(capsys,
+                                                                                                    corpus_index):
+    assert main(["ask", "ภูเก็ตเมืองอัจฉริยะได้ตอนไหน", "--json", "--index-dir", str(corpus_index)]) == 0
+    assert "เอกสารระบุชื่อ 2 เมือง" not in json.loads(capsys.readouterr().out)["answer"]
+    assert main(["ask", "What is the total budget of the smart cities in Phuket?", "--json", "--index-dir",
+                 str(corpus_index)]) == 0
+    assert "The documents name 2 cities" not in json.loads(capsys.readouterr().out)["answer"]
+
+
 ALL_SEVEN = {"environment", "economy", "mobility", "energy", "people", "living", "governance"}
 
 

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer.catalog import (SMART_NAMES, approvals, City, cities_named, filter_cities, province_names, resolve_province)
+from assistant.answer.catalog import (SMART_NAMES, approvals, City, cities_named, filter_cities, province_names,
+                                      province_spellings, resolve_province)
 from assistant.answer.city_answers import (APPROVAL_WORDS, EXISTS, city_approval, city_batch, city_is_smart, city_smarts,
                                      criteria_list, explained, province_with_most, smarts_list)
 from assistant.ingest.documents import SMARTS
@@ -28,8 +29,8 @@ _COUNT = re.compile(
 )
 _LIST = re.compile(
     r"อะไรบ้าง|ไหนบ้าง|ที่ใดบ้าง|ใดบ้าง|รายชื่อ|(เมือง|พื้นที่|จังหวัด)\s*(ไหน|ใด)|"
-    r"\b(which|what)\b.*\b(cities|areas|towns|places)\b|"
-    r"\blist\b|\bname the\b"
+    r"\b(which|what)\s+(\S+\s+){0,3}(cities|areas|towns|places)\b|"
+    r"\blist\b|\bname the\b|^\s*all (the )?(smart[\s-]+)?(cities|areas)\b"
 )
 # Counting applications, targets, renewals or rankings is not counting awarded cities.
 _OTHER_TOPIC = re.compile(
@@ -43,11 +44,13 @@ _CITY_NOUN = re.compile(r"เมือง|พื้นที่|ซิ[ตท]�
 # the catalog cannot tell apart, and all of them is not its answer.
 _ALL_CITIES_WORDS = APPROVAL_WORDS | frozenset(
     "กี่ จำนวน แห่ง พื้นที่ โครงการ ทั้งหมด รวม ตอนนี้ ปัจจุบัน ล่าสุด ประเทศ ไทย ประเทศไทย แล้ว ไหน บ้าง อะไร ใด "
-    "รายชื่อ ชื่อ how many number cities areas area towns places projects total thailand now currently so far "
+    "รายชื่อ ชื่อ สมาร์ท สมาร์ต ซิตี้ ซิตี how many number cities areas area towns places projects total thailand now currently so far "
     "there list name names which what all has have".split())
 # The cities of a named city's batch: "Which cities were approved together with Yala?", "ยะลาผ่านพร้อมกับเมืองไหน"
 _TOGETHER = re.compile(r"(ผ่าน|อนุมัติ|เห็นชอบ|ได้รับ\S*)\s*พร้อม|พร้อมกับ|ชุดเดียวกับ|รุ่นเดียวกับ|ครั้งเดียวกับ|\btogether with\b|\balongside\b|"
                        r"\bsame (batch|round|meeting|time) as\b|\bat the same (meeting|time) as\b")
+_KEYWORD_WORDS = frozenset("เมือง อัจฉริยะ พื้นที่ สมาร์ท สมาร์ต ซิตี้ ซิตี จังหวัด ใน ที่ smart city cities smart-city "
+                           "areas area towns town province in of the".split())
 _ALL_SEVEN = re.compile(r"ครบ\s*(ทั้ง)?\s*7|ครบทุกด้าน|\ball (7|seven)\b|\bevery smart\b")
 
 
@@ -79,7 +82,9 @@ def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
     provinces = q.provinces or _named_province(q)
     only = bool(provinces and _ONLY.search(text))  # "the only smart city in Rayong?" asks for the list
     exists = bool(provinces and EXISTS.search(text))  # "Does Nan have a smart city?" too
-    count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text)) or only or exists
+    # "smart cities in rayong", "เมืองอัจฉริยะ ลำปาง": nothing but cities and a province, as typed into a search box
+    keyword = bool(provinces) and _keywords_only(text, provinces)
+    count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text)) or only or exists or keyword
     query = CatalogQuery(count=count, excluded=list(q.excluded_smarts), excluded_provinces=list(q.excluded_provinces),
                          excluded_cities=list(q.excluded_cities), excluded_batches=list(q.excluded_batches),
                          exists=exists)
@@ -101,10 +106,20 @@ def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
         if not query.batches:
             return None  # a year the approval rounds do not cover
     query.province = provinces[0] if provinces else None
-    if not (query.smarts or query.excludes or query.batches or query.province) and (
-            not count or not explained(text, _ALL_CITIES_WORDS)):
+    if not (query.smarts or query.excludes or query.batches or query.province) and not explained(text, _ALL_CITIES_WORDS):
         return None
     return query
+
+
+def _keywords_only(text: str, provinces: list[str]) -> bool:
+    """Whether a text is nothing but "smart cities" and provinces, as typed into a search box: every word,
+    the small ones too ("ตอนไหน" asks something)."""
+    from assistant.index.lexical import tokenize
+
+    for province in provinces:
+        for spelling in sorted(province_spellings(province), key=len, reverse=True):
+            text = normalize(text).replace(spelling, " ")
+    return all(t in _KEYWORD_WORDS for t in tokenize(text) if t.strip())
 
 
 def _together(q: Question, cities: list[City]) -> CatalogQuery | None:
@@ -141,8 +156,6 @@ def _named_province(q: Question) -> list[str]:
 
 def _without(text: str, provinces: list[str]) -> str:
     """The text with its province mentions removed (every spelling of each province)."""
-    from assistant.answer.catalog import province_spellings
-
     for province in provinces:
         for spelling in province_spellings(province):
             text = text.replace(spelling, " ")
