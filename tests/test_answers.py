@@ -322,20 +322,28 @@ province_en: {province}
 """
 
 
-def test_a_citys_page_quoting_another_citys_date_does_not_answer_with_it(capsys, tmp_path):
+def index_files(capsys, tmp_path, files: dict[str, str]):
+    """An index of the given documents (file name -> text)."""
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "ban-rai.md").write_text(TOWN.format(
-        slug="ban-rai", name="Ban Rai Smart Town", province="Nan",
-        body="Ban Rai Smart Town is in Nan province and plans to share its river data with farmers. The date "
-             "Ban Rai Smart Town received its mark is not in our sources. Ban Na Smart Town received its mark on "
-             "3 March 2023, as the provincial office reported."), encoding="utf-8")
-    (docs / "ban-na.md").write_text(TOWN.format(
-        slug="ban-na", name="Ban Na Smart Town", province="Phrae",
-        body="Ban Na Smart Town is in Phrae province and runs a market app for its weavers."), encoding="utf-8")
+    for name, text in files.items():
+        (docs / name).write_text(text, encoding="utf-8")
     index_dir = tmp_path / "ix"
     assert main(["index", str(docs), "--index-dir", str(index_dir), "--json"]) == 0
     capsys.readouterr()
+    return index_dir
+
+
+def test_a_citys_page_quoting_another_citys_date_does_not_answer_with_it(capsys, tmp_path):
+    index_dir = index_files(capsys, tmp_path, {
+        "ban-rai.md": TOWN.format(
+            slug="ban-rai", name="Ban Rai Smart Town", province="Nan",
+            body="Ban Rai Smart Town is in Nan province and plans to share its river data with farmers. The date "
+                 "Ban Rai Smart Town received its mark is not in our sources. Ban Na Smart Town received its mark "
+                 "on 3 March 2023, as the provincial office reported."),
+        "ban-na.md": TOWN.format(slug="ban-na", name="Ban Na Smart Town", province="Phrae",
+                                 body="Ban Na Smart Town is in Phrae province and runs a market app for its weavers."),
+    })
     result = ask(capsys, index_dir, "When did Ban Rai Smart Town receive its mark?")
     assert "3 March 2023" not in result["answer"] or not result["confident"], "that is Ban Na's date"
     result = ask(capsys, index_dir, "When did Ban Na Smart Town receive its mark?")
@@ -345,20 +353,15 @@ def test_a_citys_page_quoting_another_citys_date_does_not_answer_with_it(capsys,
 def test_a_score_in_the_sentence_after_one_naming_the_city_is_not_that_citys_when_it_names_another(capsys, tmp_path):
     # The reader reads a unit with the sentence after it; a headline naming the asked town, followed by another
     # town's score, must not answer with that score.
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for slug, name, province in [("ban-rai", "Ban Rai Smart Town", "Nan"), ("ban-na", "Ban Na Smart Town", "Phrae"),
-                                 ("ban-khok", "Ban Khok Smart Town", "Loei")]:
-        (docs / f"{slug}.md").write_text(TOWN.format(slug=slug, name=name, province=province,
-                                                     body=f"{name} is in {province} province."), encoding="utf-8")
-    (docs / "index.md").write_text(
+    towns = {f"{slug}.md": TOWN.format(slug=slug, name=name, province=province, body=f"{name} is in {province} province.")
+             for slug, name, province in [("ban-rai", "Ban Rai Smart Town", "Nan"),
+                                          ("ban-na", "Ban Na Smart Town", "Phrae"),
+                                          ("ban-khok", "Ban Khok Smart Town", "Loei")]}
+    index_dir = index_files(capsys, tmp_path, towns | {"index.md": (
         "---\nid: town-index-en\ntitle: The 2024 town index\nlang: en\nkind: programme\n---\n# The 2024 town index\n\n"
         "Headlines on the 2024 town index named Ban Rai Smart Town and Ban Na Smart Town among the leaders. "
         "Ban Khok Smart Town came fourth in the 2024 town index with a score of 76.22%. "
-        "The index is published every year by the provincial office.\n", encoding="utf-8")
-    index_dir = tmp_path / "ix"
-    assert main(["index", str(docs), "--index-dir", str(index_dir), "--json"]) == 0
-    capsys.readouterr()
+        "The index is published every year by the provincial office.\n")})
     result = ask(capsys, index_dir, "What was Ban Rai Smart Town's score in the 2024 town index?")
     assert "76.22" not in result["answer"] or not result["confident"], "that is Ban Khok's score"
     result = ask(capsys, index_dir, "What was Ban Khok Smart Town's score in the 2024 town index?")
