@@ -278,10 +278,8 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
         about_term = defining & np.array([titled(c.hit.doc, question.defines) for c in cands], dtype=bool)
         if defining.any():
             ok &= about_term if about_term.any() else defining
-    asked_years = question.asked_years
-    if asked_years:
-        ok &= np.array([not (said := set(YEAR.findall(cand.unit.text))) or bool(said & asked_years)
-                        for cand in cands], dtype=bool)
+    if question.asked_years:
+        ok &= np.array([not other_years(question, cand.unit.text) for cand in cands], dtype=bool)
     if question.cities:
         slugs = {c.slug for c in question.cities}
         ok &= np.array([bool(named & slugs) or (cand.hit.doc.get("city") in slugs and not named)
@@ -297,14 +295,18 @@ def elsewhere(index: "Index", question: "Question", cands: list[Candidate]) -> n
     """Per candidate, whether it names cities or years and none the question asks. Such a sentence, read after
     a unit and quoted when the reader's span lies there, answers about another place ("สามย่านปี 2567 ได้กี่
     คะแนน" got the score of the city named after a headline naming Samyan); one naming neither does not."""
-    asked_years = question.asked_years
     slugs = {c.slug for c in question.cities}
     out = np.zeros(len(cands), dtype=bool)
     for k, cand in enumerate(cands):
-        said = set(YEAR.findall(cand.unit.text)) if asked_years else set()
         named = cities_in(index, cand.unit.text) if slugs else frozenset()
-        out[k] = bool(said and not said & asked_years) or bool(named and not named & slugs)
+        out[k] = other_years(question, cand.unit.text) or bool(named and not named & slugs)
     return out
+
+
+def other_years(question: "Question", text: str) -> bool:
+    """Whether a text names years and none the question asks (False when it asks none)."""
+    said = set(YEAR.findall(text)) if question.asked_years else set()
+    return bool(said) and not said & question.asked_years
 
 
 def cities_in(index: "Index", text: str) -> frozenset[str]:
