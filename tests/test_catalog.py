@@ -169,6 +169,20 @@ def test_a_question_about_all_of_a_provinces_cities_that_is_not_a_list_is_not_an
     assert "The documents name 2 cities" not in json.loads(capsys.readouterr().out)["answer"]
 
 
+@pytest.mark.parametrize("question, lang", [("Which provinces have more than one smart city?", "en"),
+                                            ("จังหวัดไหนมีเมืองอัจฉริยะมากกว่า 1 เมือง", "th")])
+def test_the_provinces_with_more_than_one_city_come_from_the_catalog(capsys, corpus_index, question, lang):
+    table = cities_json(capsys, corpus_index)
+    per_province: dict[str, list[str]] = {}
+    for c in table:
+        per_province.setdefault(c["province_en"], []).append(c["doc_ids"][lang])
+    expected = {d for docs in per_province.values() if len(docs) > 1 for d in docs}
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and result["confident"]
+    assert {s["doc_id"] for s in result["sources"]} == expected
+
+
 ALL_SEVEN = {"environment", "economy", "mobility", "energy", "people", "living", "governance"}
 
 

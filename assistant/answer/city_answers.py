@@ -31,7 +31,9 @@ _CRITERIA_WORDS = _GENERIC_WORDS | frozenset(
 APPROVAL_WORDS = _GENERIC_WORDS | frozenset(
     "ตรา ตราสัญลักษณ์ สัญลักษณ์ เห็นชอบ อนุมัติ การพิจารณา พิจารณา ปี วัน วันที่ เดือน approved approve "
     "awarded award certified mark become became selected get got receive received granted year date month".split())
-_MOST_WORDS = _GENERIC_WORDS | frozenset("จังหวัด มาก ที่สุด เยอะ province provinces most".split())
+_MOST_WORDS = _GENERIC_WORDS | frozenset(
+    "จังหวัด มาก ที่สุด เยอะ province provinces most มากกว่า หนึ่ง หลาย ตั้งแต่ สอง more than one several multiple "
+    "two least".split())
 # Every word a route reads: a question's word among them ("got" of "got approved", "prepare") is no sign that it
 # asks about something the documents never name.
 ROUTE_WORDS = _SMARTS_WORDS | _CRITERIA_WORDS | APPROVAL_WORDS | _MOST_WORDS | frozenset(
@@ -196,13 +198,18 @@ MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct
 
 
 _MOST = re.compile(r"มากที่สุด|เยอะที่สุด|\bthe most\b|\bmost (smart )?cit")
+# "Which provinces have more than one smart city?", "จังหวัดไหนมีเมืองอัจฉริยะมากกว่า 1 เมือง", "มีหลายเมือง"
+_SEVERAL = re.compile(r"มากกว่า\s*(1|หนึ่ง)|หลาย\s*(เมือง|แห่ง|พื้นที่)|ตั้งแต่\s*(2|สอง)|\bmore than (one|1)\b|"
+                      r"\b(several|multiple)\b|\b(two|2) or more\b|\bat least (two|2)\b")
 _PROVINCE_WORD = re.compile(r"จังหวัด|\bprovinces?\b")
 
 
 def province_with_most(docs, cities: list[City], q: "Question") -> tuple[str, list[City]] | None:
-    """Which province has the most named cities, with the caveat that the named lists are partial."""
+    """Which province has the most named cities (or which have more than one), with the caveat that the named
+    lists are partial."""
     question, lang, text = q.corrected, q.lang, normalize(q.corrected)
-    if not (_MOST.search(text) and _PROVINCE_WORD.search(text)) or q.named_cities:
+    several = bool(_SEVERAL.search(text))
+    if not ((_MOST.search(text) or several) and _PROVINCE_WORD.search(text)) or q.named_cities:
         return None
     if not explained(question, _MOST_WORDS):
         return None
@@ -213,14 +220,19 @@ def province_with_most(docs, cities: list[City], q: "Question") -> tuple[str, li
     if not by_province:
         return None
     most = max(len(group) for group in by_province.values())
-    top = [(name, group) for name, group in sorted(by_province.items()) if len(group) == most]
+    top = [(name, group) for name, group in sorted(by_province.items(), key=lambda g: (-len(g[1]), g[0]))
+           if len(group) == most or several and len(group) > 1]
     cited = [city for _, group in top for city in group]
     numbered = iter(range(1, len(cited) + 1))
     th = lang == "th"
     lists = "; ".join(f"{name}: " + ", ".join(f"{c.name(lang)} [{next(numbered)}]" for c in group)
                       for name, group in top)
-    text_out = (f"จากรายชื่อเมืองในเอกสาร จังหวัดที่มีเมืองอัจฉริยะมากที่สุดมี {most} เมือง ได้แก่ {lists}" if th else
-                f"Of the cities the documents name, the most in one province is {most}: {lists}.")
+    if several:
+        text_out = (f"จากรายชื่อเมืองในเอกสาร จังหวัดที่มีเมืองอัจฉริยะมากกว่า 1 เมืองมี {len(top)} จังหวัด ได้แก่ {lists}"
+                    if th else f"Of the cities the documents name, {len(top)} provinces have more than one: {lists}.")
+    else:
+        text_out = (f"จากรายชื่อเมืองในเอกสาร จังหวัดที่มีเมืองอัจฉริยะมากที่สุดมี {most} เมือง ได้แก่ {lists}" if th else
+                    f"Of the cities the documents name, the most in one province is {most}: {lists}.")
     rounds = approvals(docs)
     partial = [r for b, r in sorted(rounds.items()) if isinstance(r.get("areas"), int)
                and r["areas"] > sum(1 for c in cities if c.batch == b)]
