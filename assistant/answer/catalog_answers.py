@@ -116,15 +116,12 @@ def _keywords_only(text: str, provinces: list[str]) -> bool:
     the small ones too ("ตอนไหน" asks something)."""
     from assistant.index.lexical import tokenize
 
-    for province in provinces:
-        for spelling in sorted(province_spellings(province), key=len, reverse=True):
-            text = normalize(text).replace(spelling, " ")
-    return all(t in _KEYWORD_WORDS for t in tokenize(text) if t.strip())
+    return all(t in _KEYWORD_WORDS for t in tokenize(_without(normalize(text), provinces)) if t.strip())
 
 
 def _together(q: Question, cities: list[City]) -> CatalogQuery | None:
-    """"Which cities were approved together with Yala?": the other cities of its batch (None when the question
-    is not that, or the city's batch is not known)."""
+    """"Which cities were approved together with Yala?": the other cities of its batch (no batch when the city's
+    is not known; None when the question is not that)."""
     text = q.corrected
     if len(q.named_cities) != 1 or not _TOGETHER.search(text) or not _LIST.search(text) and not _COUNT.search(text):
         return None
@@ -155,9 +152,10 @@ def _named_province(q: Question) -> list[str]:
 
 
 def _without(text: str, provinces: list[str]) -> str:
-    """The text with its province mentions removed (every spelling of each province)."""
+    """The text with its province mentions removed (every spelling of each province, the longest first: "กรุงเทพ"
+    inside "กรุงเทพมหานคร" would leave "มหานคร")."""
     for province in provinces:
-        for spelling in province_spellings(province):
+        for spelling in sorted(province_spellings(province), key=len, reverse=True):
             text = text.replace(spelling, " ")
     return text
 

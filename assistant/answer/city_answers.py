@@ -166,11 +166,8 @@ def city_is_smart(q: "Question") -> tuple[str, list[City]] | None:
     if len(named) != 1 or not _IS_SMART.search(text) or not explained(question, _IS_SMART_WORDS, city_names(named[0])):
         return None
     city, th = named[0], lang == "th"
-    if city.batch and city.meeting:
-        where = (f" อยู่ในชุดที่ {city.batch} (การประชุมคณะอนุกรรมการฯ ครั้งที่ {city.meeting})" if th else
-                 f", in batch {city.batch} (sub-committee meeting {city.meeting})")
-    else:
-        where = ""
+    where = (f" อยู่ในชุดที่ {city.batch}{_meeting(city, th)}" if th else
+             f", in batch {city.batch}{_meeting(city, th)}") if city.batch and city.meeting else ""
     return (f"ใช่: {city.name(lang)} เป็นพื้นที่หนึ่งในโครงการเมืองอัจฉริยะประเทศไทย{where} [1]" if th else
             f"Yes: {city.name(lang)} is one of the areas of Thailand's Smart City programme{where} [1]."), [city]
 
@@ -188,10 +185,15 @@ def city_batch(q: "Question") -> tuple[str, list[City]] | None:
         return (f"ไม่ปรากฏในเอกสารที่มีว่า{city.name(lang)}ได้รับความเห็นชอบในชุดหรือการประชุมครั้งใด (ไม่ทราบชุด) [1]"
                 if th else f"The documents do not say in which batch or meeting {city.name(lang)} was approved "
                            "(not known) [1]."), [city]
-    meeting = (f" (การประชุมคณะอนุกรรมการฯ ครั้งที่ {city.meeting})" if th else
-               f" (sub-committee meeting {city.meeting})") if city.meeting else ""
-    return (f"{city.name(lang)} อยู่ในชุดที่ {city.batch}{meeting} [1]" if th else
-            f"{city.name(lang)} was in batch {city.batch}{meeting} [1]."), [city]
+    return (f"{city.name(lang)} อยู่ในชุดที่ {city.batch}{_meeting(city, th)} [1]" if th else
+            f"{city.name(lang)} was in batch {city.batch}{_meeting(city, th)} [1]."), [city]
+
+
+def _meeting(city: City, th: bool) -> str:
+    """" (the meeting that approved it)", or "" when not known."""
+    if not city.meeting:
+        return ""
+    return f" (การประชุมคณะอนุกรรมการฯ ครั้งที่ {city.meeting})" if th else f" (sub-committee meeting {city.meeting})"
 
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
