@@ -107,14 +107,14 @@ def one(index, model, question, hits, groups, answerable, name, run, qid) -> dic
     record["question"], record["kind"] = question.raw, question.kind
     record["question_features"] = [round(float(v), 5) for v in qrow]
     chosen = reading.shortlist(p, SHORTLIST)
-    after = reading.following(cands, chosen, selection.elsewhere(index, question, cands))
-    windows = [reading.window(cands, i, after) for i in chosen]
+    after = reading.following(index, question, cands, chosen)
+    windows = [reading.window(question, cands, i, after) for i in chosen]
     readings = model.read(question.corrected or question.raw,
                           [(cands[i].hit.doc.get("title", ""), w) for i, w in zip(chosen, windows)],
                           batch_size=1)  # as reading.read reads them
     for i, w, r in zip(chosen, windows, readings):
         # what the answer quotes: the unit, and the sentence after it when the reader's answer lies there
-        text = (f"{cands[i].unit.text} {cands[after[i]].unit.text}" if reading.in_next(r, cands[i].unit.text)
+        text = (f"{cands[i].unit.text} {after[i].unit.text}" if reading.in_next(r, cands[i].unit.text)
                 else cands[i].unit.text)
         short = r.short_answer(w)
         record["units"].append({

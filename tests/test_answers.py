@@ -415,3 +415,37 @@ def test_a_what_is_question_is_answered_from_the_sentence_that_defines_the_term(
         result = ask(capsys, corpus_index, question)
         assert result["confident"] and result["sources"][0]["doc_id"] == definition, result
         assert result["short_answer"] == "", result
+
+
+def test_the_sentence_read_after_the_last_unit_of_a_chunk_is_the_next_chunks_first_new_one(capsys, tmp_path,
+                                                                                          monkeypatch):
+    from assistant.answer import reading, selection
+    from assistant.answer.retrieval import Hit, Index
+    from assistant.config import Settings
+
+    monkeypatch.setenv("MUANG_CHUNK_TOKENS", "40")
+    said = ["เทศบาลเมืองบ้านไร่ตั้งอยู่ริมแม่น้ำน่าน และมีประชากรราวสองหมื่นคนในเขตเทศบาลทั้งหมด",
+            "เทศบาลวางแผนติดตั้งเซนเซอร์วัดระดับน้ำตลอดแนวแม่น้ำเพื่อเตือนภัยน้ำท่วมให้ชาวบ้านล่วงหน้า",
+            "ในปี 2566 เทศบาลเมืองบ้านไร่ได้รับ",
+            "รางวัลเมืองน่าอยู่ระดับประเทศจากกรมส่งเสริมการปกครองท้องถิ่น และนำเงินรางวัลไปพัฒนาตลาดสด",
+            "ตลาดสดของเทศบาลเปิดให้บริการทุกวันตั้งแต่เช้ามืดจนถึงเที่ยงวัน และรับชำระเงินผ่านคิวอาร์โค้ด"]
+    index_dir = index_files(capsys, tmp_path, {"ban-rai.md": "# บ้านไร่\n\n" + "\n".join(said) + "\n\n## ตลาด\n\n"
+                                               + "ตลาดแห่งใหม่ของเทศบาลสร้างเสร็จในปี 2567 และมีแผงค้ากว่าสองร้อยแผง\n"})
+    index = Index(Settings.load(index_dir=index_dir))
+
+    def candidates(position: int) -> list[selection.Candidate]:
+        record = index.chunks[position]
+        hit = Hit(chunk_id=record["chunk_id"], doc_id=record["doc_id"], text=record["text"], lang=record["lang"],
+                  score=1.0, doc=index.docs[record["doc_id"]], section=record.get("section", ""))
+        return [selection.Candidate(hit, unit, 0) for unit in selection.chunk_units(index, hit.chunk_id)]
+
+    ending = [(k, cands[-1]) for k in range(len(index.chunks) - 1) for cands in [candidates(k)]
+              if cands[-1].unit.text.startswith("ในปี 2566")]
+    assert ending, [c["text"] for c in index.chunks]  # the chunk budget ends a chunk at the cut sentence
+    nxt = reading.next_sentence(index, ending[0][1])
+    assert nxt is not None and nxt.unit.text.startswith("รางวัลเมืองน่าอยู่")
+    assert nxt.hit.chunk_id == index.chunks[ending[0][0] + 1]["chunk_id"]
+    # the last sentence of a section is not followed by the next section's first
+    section_end = [cands[-1] for k in range(len(index.chunks)) for cands in [candidates(k)]
+                   if cands[-1].unit.text.startswith("ตลาดสดของ")]
+    assert section_end and reading.next_sentence(index, section_end[-1]) is None

@@ -95,6 +95,32 @@ def test_whether_a_province_has_a_smart_city_is_answered_with_its_cities(capsys,
     assert {s["doc_id"] for s in result["sources"]} == expected
 
 
+@pytest.mark.parametrize("question, lang, province_en", [("ชลบุรีเป็นเมืองอัจฉริยะไหม", "th", "Chon Buri")])
+def test_whether_a_province_is_a_smart_city_is_answered_with_its_cities(capsys, corpus_index, question, lang,
+                                                                      province_en):
+    expected = {c["doc_ids"][lang] for c in cities_json(capsys, corpus_index) if c["province_en"] == province_en}
+    assert expected
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and result["confident"], result["answer"]
+    assert {s["doc_id"] for s in result["sources"]} == expected
+
+
+@pytest.mark.parametrize("question, place", [("พัทยาเป็นเมืองอัจฉริยะไหม", "พัทยา"),
+                                             ("เทศบาลนครหาดใหญ่เป็นสมาร์ทซิตี้รึยัง", "หาดใหญ่"),
+                                             ("Is Pattaya a smart city?", "Pattaya")])
+def test_a_place_no_document_names_as_a_smart_city_is_not_answered_with_a_similar_name(capsys, corpus_index,
+                                                                                     question, place):
+    names = {c["name_th"] for c in cities_json(capsys, corpus_index)} | {
+        c["name_en"] for c in cities_json(capsys, corpus_index)}
+    assert not [n for n in names if place in n]
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert not result["confident"] and place in result["answer"], result["answer"]
+    assert not any(n in result["answer"] for n in names)
+    assert result["sources"][0]["doc_id"].startswith("batches-")
+
+
 @pytest.mark.parametrize("question, province_en", [("กระบี่มีเมืองอัจฉริยะหรือเปล่า", "Krabi"),
                                                    ("Does Tak have a smart city?", "Tak")])
 def test_a_province_with_no_city_document_is_not_said_to_have_one(capsys, corpus_index, question, province_en):
@@ -110,6 +136,7 @@ def test_a_province_with_no_city_document_is_not_said_to_have_one(capsys, corpus
     ("สามย่านเป็นสมาร์ทซิตี้ป่ะ", "th", "samyan"),
     ("นครสวรรค์ได้เป็นเมืองอัจฉริยะหรือยัง", "th", "nakhon-sawan"),   # no batch known
     ("is chiang rai a smart city", "en", "chiang-rai"),
+    ("โคราชเป็นสมาร์ทซิตี้ยัง", "th", "korat"),                 # "yet", without "หรือ"
 ])
 def test_whether_a_named_city_is_a_smart_city_is_answered_from_the_catalog(capsys, corpus_index, question, lang, slug):
     [city] = [c for c in cities_json(capsys, corpus_index) if c["slug"] == slug]

@@ -63,6 +63,12 @@ def test_english_sentences_split_on_punctuation():
     ]
 
 
+def test_a_thai_sentence_does_not_end_at_the_initial_of_a_foreign_name():
+    # crfcut cuts after "อี." here, and both pieces are long enough to stand as sentences of their own
+    text = "งานวิจัยนี้นำโดยนักวิทยาศาสตร์ชื่อ นิโคลัส อี. สมิธ ร่วมกับทีมงานจากมหาวิทยาลัยแห่งหนึ่งในอังกฤษ"
+    assert sentences(text, "th") == [text]
+
+
 def test_normalize_converts_thai_digits_and_case():
     assert normalize("พ.ศ. ๒๕๖๔ Smart") == "พ.ศ. 2564 smart"
 

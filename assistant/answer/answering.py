@@ -266,7 +266,7 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
     """An exact answer from the documents' structured front matter (cities catalog, criteria, the 7 Smarts),
     citing each document it comes from; None if the question is not one of those."""
     from assistant.answer.catalog import cities_named, provinces_in, resolve_province
-    from assistant.answer.catalog_answers import answer_from_catalog, unknown_round
+    from assistant.answer.catalog_answers import answer_from_catalog, place_not_listed, unknown_round
     from assistant.answer.city_answers import ROUTE_WORDS
     from assistant.answer.figure_answers import figure_answer
 
@@ -278,8 +278,10 @@ def from_catalog(index: Index, question: Question) -> Answer | None:
                if any(ch.isalpha() for ch in w) and not is_negation(w) and w not in ROUTE_WORDS}
     # "first-batch" is known when its parts are.
     unknown = {w for w in unknown if not ("-" in w and len(index.lexical.known(w.split("-"))) == len(w.split("-")))}
-    # A batch or meeting no document records is said to be unknown, whatever else the question says.
-    found = unknown_round(index.docs, index.catalog(), question)
+    # A batch or meeting no document records, or a place they do not name as a smart city, is said to be
+    # unknown, whatever else the question says.
+    found = unknown_round(index.docs, index.catalog(), question) or place_not_listed(index.docs, index.catalog(),
+                                                                                     question)
     # (a word alone that is a province's name is one: "ตาก" counts in a text only after "จังหวัด")
     if found is None and any(not (cities_named(index.catalog(), word) or provinces_in(word) or resolve_province(word))
                              for word in unknown):
@@ -321,7 +323,7 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
     threshold = answerable.threshold
     evidence = {"selection": round(float(p.max()), 4) if len(p) else 0.0}
     model = reader.shipped() if index.settings.reader and question.content else None
-    read = (reading.read(question, cands, p, probability, model, elsewhere=selection.elsewhere(index, question, cands))
+    read = (reading.read(index, question, cands, p, probability, model)
             if model is not None and cands else None)
     if read is not None:
         evidence["features_answerable"] = round(probability, 4)

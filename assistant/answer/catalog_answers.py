@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answer.catalog import (SMART_NAMES, approvals, City, cities_named, filter_cities, province_names,
                                       province_spellings, resolve_province)
 from assistant.answer.city_answers import (APPROVAL_WORDS, EXISTS, city_approval, city_batch, city_is_smart, city_smarts,
+                                     smart_subject,
                                      criteria_list, explained, province_with_most, smarts_list)
 from assistant.ingest.documents import SMARTS
 from assistant.ingest.chunking import normalize
@@ -81,7 +82,8 @@ def parse(q: Question, cities: list[City]) -> CatalogQuery | None:
         return together
     provinces = q.provinces or _named_province(q)
     only = bool(provinces and _ONLY.search(text))  # "the only smart city in Rayong?" asks for the list
-    exists = bool(provinces and EXISTS.search(text))  # "Does Nan have a smart city?" too
+    # "Does Nan have a smart city?", "ชลบุรีเป็นเมืองอัจฉริยะไหม" (a province is no city: the list of its cities)
+    exists = bool(provinces and (EXISTS.search(text) or not q.named_cities and smart_subject(q)))
     # "smart cities in rayong", "เมืองอัจฉริยะ ลำปาง": nothing but cities and a province, as typed into a search box
     keyword = bool(provinces) and _keywords_only(text, provinces)
     count, listing = bool(_COUNT.search(text)), bool(_LIST.search(text)) or only or exists or keyword
@@ -138,13 +140,14 @@ def _named_province(q: Question) -> list[str]:
     from assistant.answer.catalog import province_spellings
 
     found = EXISTS.search(q.corrected)
-    if not found:
-        return []
-    subject = re.sub(r"^(ใน|ที่)?\s*(จังหวัด|จ\.)?\s*", "", q.corrected[:found.start()].strip())
+    if found:
+        subject = re.sub(r"^(ใน|ที่)?\s*(จังหวัด|จ\.)?\s*", "", q.corrected[:found.start()].strip())
+    else:
+        subject = "" if q.named_cities else smart_subject(q)
     province = resolve_province(subject) if subject else None
     if province:
         return [province]
-    if len(q.cities) != 1:
+    if not found or len(q.cities) != 1:
         return []
     province = resolve_province(q.cities[0].province_th)
     text = normalize(q.corrected)
@@ -227,6 +230,21 @@ def unknown_round(docs: dict[str, dict[str, Any]], cities: list[City], q: Questi
     names = ", ".join(missing)
     return (f"ไม่ปรากฏในเอกสารที่มีว่ามี{names} เอกสารบันทึกการพิจารณาครั้งที่ {known} [1]" if q.lang == "th" else
             f"The documents do not say there was a {names}; they record the rounds {known} [1]."), [listing]
+
+
+def place_not_listed(docs: dict[str, dict[str, Any]], cities: list[City], q: Question
+                     ) -> tuple[str, list[str]] | None:
+    """"พัทยาเป็นเมืองอัจฉริยะไหม" about a place that is neither a city of the catalog nor a province: the
+    documents do not name it as one (said so, not confidently, citing the list of approved areas). Retrieval
+    had answered with the nearest spelling ("ปัตตานี"), confidently."""
+    subject = "" if q.cities else smart_subject(q)
+    if not subject or q.provinces or resolve_province(subject) or cities_named(cities, subject):
+        return None
+    listing = _listing(docs, q.lang)
+    if listing is None:
+        return None
+    return ((f"เอกสารไม่ระบุว่า{subject}เป็นเมืองอัจฉริยะ รายชื่อพื้นที่ที่ได้รับการรับรองอยู่ใน [1]" if q.lang == "th" else
+             f"The documents do not name {subject} as a smart city; the approved areas they list are in [1]."), [listing])
 
 
 def _listing(docs: dict[str, dict[str, Any]], lang: str) -> str | None:

@@ -70,11 +70,15 @@ EXISTS = re.compile(
 # "Is Chiang Rai a smart city?".
 _IS_SMART = re.compile(
     r"(เป็น|ได้เป็น)\s*((เมือง|พื้นที่)\s*อัจฉริยะ|สมา(?:ร์)?[ทต]\s*ซิ[ตท]ี้?)\s*(แล้ว|ด้วย)?\s*"
-    r"(ไหม|มั้ย|มั๊ย|หรือเปล่า|หรือไม่|ใช่ไหม|ใช่มั้ย|ใช่หรือไม่|รึเปล่า|หรือยัง|รึยัง)|"
+    r"(ไหม|มั้ย|มั๊ย|หรือเปล่า|หรือไม่|ใช่ไหม|ใช่มั้ย|ใช่หรือไม่|รึเปล่า|หรือยัง|รึยัง|ยัง(?!ไง|คง))|"
     r"^\s*(is|was|has)\b.{2,80}?\b(a|an|one of the)\s+(certified\s+|official\s+)?smart[\s-]+(city|cities|town|area)\b"
 )
+_SUBJECT_EN = re.compile(r"^\s*(?:is|was|has)\s+(.{2,60}?)\s+(?:been\s+)?(?:a|an|one of the)\s+")
+# Not a place's name: "ที่นี่เป็นเมืองอัจฉริยะไหม", "Is this a smart city?", "บ้านเราเป็นเมืองอัจฉริยะยัง".
+_NOT_A_PLACE = re.compile(r"ที่นี่|เรา|นี้|นั้น|บ้าน|ไหน|อะไร|ใด|\b(this|it|our|my|here|there|that|which|what|your)\b")
 _IS_SMART_WORDS = APPROVAL_WORDS | frozenset(
-    "เป็น ใช่ ไหม มั้ย หรือเปล่า หรือไม่ หรือยัง แล้ว พื้นที่ official one areas area town been".split())
+    "เป็น ใช่ ไหม มั้ย หรือเปล่า หรือไม่ หรือยัง ยัง แล้ว พื้นที่ สมาร์ท สมาร์ต ซิตี้ ซิตี official one areas area town been"
+    .split())
 
 # Asking which of the 7 Smarts a city's plan covers: "ขอนแก่นได้กี่ด้าน", "ได้กี่ smart", "Which Smarts does Mae Moh
 # cover?".
@@ -170,6 +174,24 @@ def city_is_smart(q: "Question") -> tuple[str, list[City]] | None:
              f", in batch {city.batch}{_meeting(city, th)}") if city.batch and city.meeting else ""
     return (f"ใช่: {city.name(lang)} เป็นพื้นที่หนึ่งในโครงการเมืองอัจฉริยะประเทศไทย{where} [1]" if th else
             f"Yes: {city.name(lang)} is one of the areas of Thailand's Smart City programme{where} [1]."), [city]
+
+
+def smart_subject(q: "Question") -> str:
+    """The place an "is X a smart city" question asks about, as typed ("พัทยา" in "พัทยาเป็นเมืองอัจฉริยะไหม",
+    "Pattaya"), or "" when it asks none.
+
+    >>> from assistant.answer.analysis import analyze
+    >>> smart_subject(analyze("เมืองพัทยาเป็นสมาร์ทซิตี้รึยัง")), smart_subject(analyze("Is Pattaya a smart city?"))
+    ('พัทยา', 'Pattaya')
+    """
+    question = q.corrected
+    found = _IS_SMART.search(question.lower())
+    if not found:
+        return ""
+    english = _SUBJECT_EN.match(q.raw.lower())  # the name as typed: the corrected question is lower case
+    subject = q.raw[english.start(1):english.end(1)] if english else question[:found.start()]
+    subject = re.sub(r"^(เมือง|จังหวัด|จ\.|อำเภอ|อ\.|เทศบาล(นคร|เมือง)?|the\s+)", "", subject.strip(), flags=re.I).strip()
+    return "" if len(subject) > 40 or _NOT_A_PLACE.search(subject.lower()) else subject
 
 
 def city_batch(q: "Question") -> tuple[str, list[City]] | None:

@@ -17,7 +17,7 @@ SECOND_RATIO = 0.5  # of the best unit's selection probability (evals/train/feat
 
 
 def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: float = SECOND_RATIO,
-               answered_after: dict[int, int] | None = None) -> list[tuple[Hit, str]]:
+               answered_after: dict[int, selection.Candidate] | None = None) -> list[tuple[Hit, str]]:
     """The best unit, and a second one when the model rates it close to the best (never after a list).
     `answered_after` maps a candidate to the one after it when the reader found the answer there: both are
     quoted."""
@@ -29,12 +29,13 @@ def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: fl
     for i in order[1:]:
         if len(best) >= MAX_SENTENCES or cands[best[0]].unit.kind == "list" or p[i] < second_ratio * p[order[0]]:
             break
-        if normalize(cands[i].unit.text) not in {normalize(cands[k].unit.text) for k in best} and int(i) not in {
-                after.get(k) for k in best}:
+        quoted = {normalize(cands[k].unit.text) for k in best} | {normalize(after[k].unit.text) for k in best
+                                                                   if k in after}
+        if normalize(cands[i].unit.text) not in quoted:
             best.append(int(i))
     chosen = [cands[k] for k in best]
     return [(cands[k].hit, _with_antecedent(cands[k], cands, chosen)
-             + (f" {cands[after[k]].unit.text.strip()}" if k in after else "")) for k in best]
+             + (f" {after[k].unit.text.strip()}" if k in after else "")) for k in best]
 
 
 # A sentence opening with one of these leans on the sentence before it ("He is also the oldest ...", or a Thai

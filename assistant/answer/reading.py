@@ -20,9 +20,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answer import reader, selection
+from assistant.answer.analysis import YEAR
+from assistant.answer.retrieval import Hit
+from assistant.ingest.chunking import normalize
 
 if TYPE_CHECKING:
     from assistant.answer.analysis import Question
+    from assistant.answer.retrieval import Index
 
 AFTER_TOKENS = 32  # of the sentence after a unit, read with it (see `window`)
 READ_UNITS = 8  # units read per question when the calibration file does not choose (calibrate_reader.py does)
@@ -41,7 +45,7 @@ class Reading:
     span_probability: float
     short_answer: str           # of the best unit, "" when not probable enough
     # candidate -> the sentence after it, where the reader found that candidate's answer (both are quoted)
-    answered_after: dict[int, int] = field(default_factory=dict)
+    answered_after: dict[int, selection.Candidate] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -87,17 +91,16 @@ def shortlist(p: np.ndarray, n: int = READ_UNITS) -> list[int]:
     return [int(i) for i in order[:n] if p[i] > 0]
 
 
-def read(question: "Question", cands: list[selection.Candidate], p: np.ndarray, features_probability: float,
-         model: reader.Reader, n: int | None = None, elsewhere: np.ndarray | None = None) -> Reading | None:
-    """The reader's ranking and answerability, or None when no candidate is about the question. `elsewhere`
-    marks the candidates about other places or years (`selection.elsewhere`): never read after a unit."""
+def read(index: "Index", question: "Question", cands: list[selection.Candidate], p: np.ndarray,
+         features_probability: float, model: reader.Reader, n: int | None = None) -> Reading | None:
+    """The reader's ranking and answerability, or None when no candidate is about the question."""
     calibrated = calibration()
     info = (calibrated.info or {}) if calibrated is not None else {}
     chosen = shortlist(p, n or int(info.get("read_units", READ_UNITS)))
     if not chosen:
         return None
-    after = following(cands, chosen, elsewhere)
-    texts = [window(cands, i, after) for i in chosen]
+    after = following(index, question, cands, chosen)
+    texts = [window(question, cands, i, after) for i in chosen]
     readings = model.read(question.corrected or question.raw,
                           [(cands[i].hit.doc.get("title", ""), t) for i, t in zip(chosen, texts)],
                           batch_size=1)  # windows differ in length: one at a time reads no padding
@@ -122,19 +125,50 @@ def read(question: "Question", cands: list[selection.Candidate], p: np.ndarray, 
     return Reading(scores, row, probability, threshold, float(span_p[best]), short, answered_after)
 
 
-def following(cands: list[selection.Candidate], chosen: list[int],
-              elsewhere: np.ndarray | None = None) -> dict[int, int]:
-    """For each chosen sentence, the sentence after it in its chunk (when there is one and it is not about
-    another place or year than the question asks)."""
-    at = {(c.hit.chunk_id, c.unit.position): k for k, c in enumerate(cands)}
+def following(index: "Index", question: "Question", cands: list[selection.Candidate],
+              chosen: list[int]) -> dict[int, selection.Candidate]:
+    """For each chosen sentence, the sentence after it in its document, when that is a sentence that names no
+    city unless one the question asks. A unit that ends its chunk is followed by the first new sentence of the
+    next chunk: chunks end wherever the token budget does ("ในปี 2000 มหาวิทยาลัยแห่งนี้ชนะ" | "รางวัล...")."""
+    asked = {c.slug for c in question.cities}
     after = {}
     for i in chosen:
-        j = at.get((cands[i].hit.chunk_id, cands[i].unit.position + 1))
-        if j is not None and elsewhere is not None and elsewhere[j]:
+        nxt = next_sentence(index, cands[i]) if cands[i].unit.kind == "sentence" else None
+        if nxt is None or nxt.unit.kind != "sentence":
             continue
-        if j is not None and cands[i].unit.kind == "sentence" and cands[j].unit.kind == "sentence":
-            after[i] = j
+        named = selection.cities_in(index, nxt.unit.text) if asked else frozenset()
+        if not (named and not named & asked):
+            after[i] = nxt
     return after
+
+
+def until_other_year(question: "Question", text: str) -> str:
+    """The start of a text up to the first year it names when it names years and none the question asks: the
+    sentence has turned to another year ("...ชนะ" | "รางวัลแห่งปีของซันเดย์ไทมส์ ... ก่อตั้งขึ้นในปี 1969")."""
+    if not selection.other_years(question, text):
+        return text
+    return text[:YEAR.search(text).start()]
+
+
+def next_sentence(index: "Index", cand: selection.Candidate) -> selection.Candidate | None:
+    """The unit after a candidate in its document: in its chunk, else after the sentence the next chunk
+    repeats from this one (none when the next chunk does not go on from it: another section or document)."""
+    units = selection.chunk_units(index, cand.hit.chunk_id)
+    later = [u for u in units if u.position > cand.unit.position]
+    if later:
+        return selection.Candidate(cand.hit, later[0], cand.rank)
+    at = index.position[cand.hit.chunk_id] + 1
+    if at >= len(index.chunks) or index.chunks[at]["doc_id"] != cand.hit.doc_id:
+        return None
+    record = index.chunks[at]
+    units = selection.chunk_units(index, record["chunk_id"])
+    said = normalize(cand.unit.text)
+    k = next((k for k, u in enumerate(units) if normalize(u.text) == said), None)
+    if k is None or k + 1 >= len(units):
+        return None
+    hit = Hit(chunk_id=record["chunk_id"], doc_id=record["doc_id"], text=record["text"], lang=record["lang"],
+              score=cand.hit.score, doc=cand.hit.doc, section=record.get("section", ""))
+    return selection.Candidate(hit, units[k + 1], cand.rank)
 
 
 def in_next(reading: reader.Reading, unit: str) -> bool:
@@ -142,16 +176,18 @@ def in_next(reading: reader.Reading, unit: str) -> bool:
     return bool(reading.span) and reading.span[0] > len(unit)
 
 
-def window(cands: list[selection.Candidate], i: int, after: dict[int, int]) -> str:
+def window(question: "Question", cands: list[selection.Candidate], i: int,
+           after: dict[int, selection.Candidate]) -> str:
     """What the reader reads for a unit: the unit and the start of the sentence after it. Thai has no full
     stop and sentence segmentation cuts at spaces, so the clause a question paraphrases often ends where its
     answer begins ("สภาเมืองประชุมแล้วจึงได้" | "อนุมัติงบ 20 ล้านบาทในเดือนมีนาคม"); the reader's span says
     which part holds the answer, and the quote then takes both. Only AFTER_TOKENS of the next sentence are
-    read: an answer starting there is found in them, and each token read costs answer time."""
+    read, and none past a year the question does not ask: an answer starting there is found in them, and each
+    token read costs answer time."""
     text = cands[i].unit.text
-    if i not in after:
+    following_text = until_other_year(question, after[i].unit.text).strip() if i in after else ""
+    if not following_text:
         return text
-    following_text = cands[after[i]].unit.text
     _, spans = reader.vocabulary().tokenizer.encode_with_offsets(following_text)
     if len(spans) > AFTER_TOKENS:
         following_text = following_text[:spans[AFTER_TOKENS - 1][1]]

@@ -291,18 +291,6 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
     return ok
 
 
-def elsewhere(index: "Index", question: "Question", cands: list[Candidate]) -> np.ndarray:
-    """Per candidate, whether it names cities or years and none the question asks. Such a sentence, read after
-    a unit and quoted when the reader's span lies there, answers about another place ("สามย่านปี 2567 ได้กี่
-    คะแนน" got the score of the city named after a headline naming Samyan); one naming neither does not."""
-    slugs = {c.slug for c in question.cities}
-    out = np.zeros(len(cands), dtype=bool)
-    for k, cand in enumerate(cands):
-        named = cities_in(index, cand.unit.text) if slugs else frozenset()
-        out[k] = other_years(question, cand.unit.text) or bool(named and not named & slugs)
-    return out
-
-
 def other_years(question: "Question", text: str) -> bool:
     """Whether a text names years and none the question asks (False when it asks none)."""
     said = set(YEAR.findall(text)) if question.asked_years else set()

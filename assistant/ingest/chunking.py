@@ -22,8 +22,12 @@ MAX_LINE_CHARS = 1_000
 CHARS_PER_TOKEN = 20
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u0E00-\u0E7F])")
-# crfcut ends a sentence after Thai abbreviations such as "พ.ศ." or "ต.ค."; rejoin those.
-_THAI_ABBREVIATION_END = re.compile(r"(?:^|[\s(])(?:[\u0E01-\u0E2E]{1,3}\.){1,3}\s*$")
+# crfcut ends a sentence after Thai abbreviations such as "พ.ศ." or "ต.ค.", and after the initial of a foreign
+# name spelt as its Thai letter name ("ไมเคิล อี. แมนน์", "จอห์น เอฟ. เคนเนดี"); rejoin those.
+_LATIN_LETTER_NAMES = ("เอ|บี|ซี|ดี|อี|เอฟ|จี|เอช|ไอ|เจ|เค|แอล|เอ็ม|เอ็น|โอ|พี|คิว|อาร์|เอส|ที|ยู|วี|ดับเบิลยู|"
+                       "ดับบลิว|ดับเบิ้ลยู|เอ็กซ์|วาย|แซด")
+_THAI_ABBREVIATION_END = re.compile(
+    rf"(?:^|[\s(])(?:(?:[\u0E01-\u0E2E]{{1,3}}\.){{1,3}}|(?:(?:{_LATIN_LETTER_NAMES})\.){{1,3}})\s*$")
 # A full stop after a title, a common abbreviation or an initial does not end an English sentence
 # ("the St. Johns River", "Maria C. Tiddeman", "the U.S. Army", "Dr. Smith").
 _EN_ABBREVIATION_END = re.compile(
@@ -172,7 +176,11 @@ def _rejoin_english(parts: list[str]) -> list[str]:
 
 
 def _rejoin_abbreviations(parts: list[str]) -> list[str]:
-    """crfcut ends a sentence after "พ.ศ." or "ต.ค."; the next piece belongs to it."""
+    """crfcut ends a sentence after "พ.ศ.", "ต.ค." or an initial; the next piece belongs to it.
+
+    >>> _rejoin_abbreviations(["เอกสารปี 1999 โดย ไมเคิล อี.", "แมนน์ และมัลคอล์ม เค.", "ฮิวจ์ส"])
+    ['เอกสารปี 1999 โดย ไมเคิล อี. แมนน์ และมัลคอล์ม เค. ฮิวจ์ส']
+    """
     return _rejoin(parts, lambda prev, _: _THAI_ABBREVIATION_END.search(prev) is not None)
 
 
