@@ -303,6 +303,7 @@ def test_informal_list_and_most_questions(capsys, corpus_index):
     ("What are the five criteria?", "criteria-overview-en", ["five criteria", "Sustainable management model", "[6]"]),
     ("ข้อเสนอถูกประเมินด้วยเกณฑ์อะไร", "criteria-overview-th", ["เกณฑ์ 5 ข้อ", "[6]"]),
     ("How are applications assessed?", "criteria-overview-en", ["five criteria", "[6]"]),
+    ("เกณฑ์ให้คะแนนข้อเสนอมีกี่ข้อ", "criteria-overview-th", ["เกณฑ์ 5 ข้อ", "[6]"]),
     ("เมืองอัจฉริยะมีกี่ด้าน", "smarts-th", ["7 ด้าน", "การบริหารภาครัฐอัจฉริยะ"]),
     ("What are the 7 Smarts?", "smarts-en", ["Smart Mobility", "Smart Governance"]),
     ("กทม.มีเมืองอัจฉริยะกี่แห่ง", "city-samyan-th", ["4 เมือง", "กรุงเทพมหานคร"]),

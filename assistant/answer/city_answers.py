@@ -27,7 +27,8 @@ _CRITERIA_WORDS = _GENERIC_WORDS | frozenset(
     "เกณฑ์ ข้อ ข้อเสนอ ยื่น ยื่นข้อเสนอ ยื่นขอ สมัคร ต้อง ขอ การพิจารณา พิจารณา criteria criterion proposal "
     "proposals application applications must meet contain include need needs required requirements apply "
     "five 5 list ประเมิน การประเมิน ตัดสิน คัดเลือก การคัดเลือก assess assessed assessment evaluate evaluated "
-    "evaluation selection เตรียม เอกสาร prepare documents document submit mark ตรา ตราสัญลักษณ์".split())
+    "evaluation selection เตรียม เอกสาร prepare documents document submit mark ตรา ตราสัญลักษณ์ ขอรับ ให้คะแนน "
+    "scored judged".split())
 APPROVAL_WORDS = _GENERIC_WORDS | frozenset(
     "ตรา ตราสัญลักษณ์ สัญลักษณ์ เห็นชอบ อนุมัติ การพิจารณา พิจารณา ปี วัน วันที่ เดือน approved approve "
     "awarded award certified mark become became selected get got receive received granted year date month".split())
