@@ -315,3 +315,20 @@ def test_criteria_and_smarts_lists_come_from_front_matter(capsys, corpus_index, 
     for text in says:
         assert text in result["answer"]
     assert all(f"[{s['n']}]" in result["answer"] for s in result["sources"])
+
+
+@pytest.mark.parametrize("question, lang", [("เมืองแรกที่ได้รับตราคือเมืองไหน", "th"), ("รอบแรกมีกี่เมือง", "th"),
+                                            ("which was the first city to get the mark", "en")])
+def test_the_first_cities_are_the_batch_approved_first(capsys, corpus_index, question, lang):
+    first = {c["doc_ids"][lang] for c in cities_json(capsys, corpus_index) if c["batch"] == 1}
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and result["confident"], result["answer"]
+    assert {s["doc_id"] for s in result["sources"]} == first
+
+
+def test_which_cities_cover_all_seven_smarts_lists_cities_not_the_smarts(capsys, corpus_index):
+    every = {c["doc_ids"]["en"] for c in cities_json(capsys, corpus_index) if c["smarts"] and len(c["smarts"]) == 7}
+    assert main(["ask", "which cities cover all 7 smarts", "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "catalog" and {s["doc_id"] for s in result["sources"]} == every

@@ -37,9 +37,11 @@ SMART_PATTERNS = {
     "governance": r"บริหารภาครัฐ|ธรรมาภิบาล|governance|public administration",
 }
 BATCH_PATTERNS = {
-    1: r"รุ่นแรก|ชุดแรก|(ชุด|รุ่น|ครั้ง)ที่\s*1\b(?!\s*/)|batch[\s-]*(1|one)\b|first[\s-]+batch|first five|5 เมือง(อัจฉริยะ)?แรก|1/2564",
-    2: r"(ชุด|รุ่น)ที่\s*2\b|batch[\s-]*(2|two)\b|second[\s-]+batch|2/2564",
-    3: r"(ชุด|รุ่น)ที่\s*3\b|batch[\s-]*(3|three)\b|third[\s-]+batch|1/2565",
+    # the first cities to get the mark are the batch approved first ("เมืองแรกที่ได้ตรา", "the first city")
+    1: r"(รุ่น|ชุด|รอบ)แรก|(ชุด|รุ่น|ครั้ง|รอบ)ที่\s*1\b(?!\s*/)|batch[\s-]*(1|one)\b|first[\s-]+(batch|round)|"
+       r"first five|5 เมือง(อัจฉริยะ)?แรก|(เมือง|พื้นที่)\s*แรก|first\s+(smart[\s-]+)?(city|cities|areas?|towns?)\b|1/2564",
+    2: r"(ชุด|รุ่น|รอบ)ที่\s*2\b(?!\s*/)|batch[\s-]*(2|two)\b|second[\s-]+(batch|round)|2/2564",
+    3: r"(ชุด|รุ่น|รอบ)ที่\s*3\b(?!\s*/)|batch[\s-]*(3|three)\b|third[\s-]+(batch|round)|1/2565",
 }
 # A negation cue: the names it applies to are excluded ("but not Smart Mobility", "นอกจากภูเก็ต", "not in
 # Bangkok"); `_negated` decides which names those are.

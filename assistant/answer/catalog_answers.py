@@ -35,10 +35,11 @@ _LIST = re.compile(
 )
 # Counting applications, targets, renewals or rankings is not counting awarded cities.
 _OTHER_TOPIC = re.compile(
-    r"ยื่น|เป้า|สมัคร|ข้อเสนอ|เสนอ|ต่ออายุ|ดัชนี|อันดับ|อาเซียน|ประกาศ|ลงทุน|"
-    r"\btarget|\bappl(y|ied|ication)|\bpropos|\brenew|\bindex\b|\btscci\b|\bascn\b|\basean\b|\brank|\binvest"
+    r"ยื่น|เป้า|สมัคร|ข้อเสนอ|เสนอ|ต่ออายุ|ดัชนี|อันดับ|อาเซียน|ประกาศ|ลงทุน|คะแนน|"
+    r"\btarget|\bappl(y|ied|ication)|\bpropos|\brenew|\bindex\b|\btscci\b|\bascn\b|\basean\b|\brank|\binvest|\bscor"
 )
-_FILTERED_CITIES = re.compile(r"\b(cities|areas|towns)\b|(เมือง|พื้นที่)\S*\s*(ที่|ซึ่ง)\s*(มี|ได้|ไม่|ทำ)")
+_FILTERED_CITIES = re.compile(r"\b(cities|areas|towns)\b|\bwhich\b.*\b(city|area|town)\b|"
+                              r"(เมือง|พื้นที่)\S*\s*(ที่|ซึ่ง)\s*(มี|ได้|ไม่|ทำ)")
 _ONLY = re.compile(r"\bthe only\b|\bonly (smart )?cit(y|ies)\b|แห่งเดียว|เมืองเดียว|ที่เดียว")
 _CITY_NOUN = re.compile(r"เมือง|พื้นที่|ซิ[ตท]ี้?|โครงการ|\bcit(y|ies)\b|\bareas?\b|\btowns?\b|\bplaces?\b|\bprojects?\b")
 # A count or list over every city may use only these words: "มีเมืองใหม่ทันสมัยกี่เมือง" asks about a kind of city

@@ -284,6 +284,8 @@ _SMARTS_LIST = re.compile(
     r"\bhow many smarts\b|\b(what|which|list)\b.*\b(7|seven) smarts\b|\bwhat are the smarts\b"
 )
 
+# "Which cities cover all 7 Smarts?" asks for cities (the catalog's list), not for the Smarts.
+_ASKS_CITIES = re.compile(r"\b(cities|towns|areas)\b|(เมือง|พื้นที่)\s*(ไหน|ใด)")
 
 _ENGLISH_NUMBERS = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
 
@@ -321,7 +323,7 @@ def criteria_list(docs: dict[str, dict[str, Any]], q: "Question") -> tuple[str, 
 def smarts_list(docs: dict[str, dict[str, Any]], q: "Question") -> tuple[str, list[str]] | None:
     """The 7 Smarts by name, citing the document that lists them (kind smarts), for a question naming no city."""
     question, lang, text = q.corrected, q.lang, normalize(q.corrected)
-    if not _SMARTS_LIST.search(text) or q.named_cities or q.named_provinces:
+    if not _SMARTS_LIST.search(text) or q.named_cities or q.named_provinces or _ASKS_CITIES.search(text):
         return None
     if not explained(question, _SMARTS_WORDS):
         return None
