@@ -40,6 +40,14 @@ def test_a_right_name_is_never_corrected_into_another(cities):
     assert slugs(question) == ["chiang-rai"] and question.corrections == {}
 
 
+@pytest.mark.parametrize("text", ["เมืองอัจฉริยะในกรุงเทพมีที่ไหนบ้าง", "กรุงเทพมีเมืองอัจฉริยะกี่แห่ง"])
+def test_a_right_province_name_with_a_letter_of_the_next_word_is_not_misspelt(cities, text):
+    # "นกรุงเทพ" and "กรุงเทพม" are each one letter from "กรุงเทพฯ": "ใน" and "มี" lost a letter to it
+    question = analyze(text, cities)
+    assert question.corrected == text and question.corrections == {}
+    assert question.provinces == ["กรุงเทพมหานคร"]
+
+
 def test_a_dictionary_word_is_not_a_misspelt_province(cities):
     # "พลังงาน" (energy) holds a one-edit neighbour of the province Phang Nga.
     question = analyze("เมืองไหนมีพลังงานอัจฉริยะ", cities)

@@ -307,6 +307,7 @@ def test_informal_list_and_most_questions(capsys, corpus_index):
     ("เมืองอัจฉริยะมีกี่ด้าน", "smarts-th", ["7 ด้าน", "การบริหารภาครัฐอัจฉริยะ"]),
     ("What are the 7 Smarts?", "smarts-en", ["Smart Mobility", "Smart Governance"]),
     ("กทม.มีเมืองอัจฉริยะกี่แห่ง", "city-samyan-th", ["4 เมือง", "กรุงเทพมหานคร"]),
+    ("ขอนแก่นได้กี่สมาร์ท", "city-khon-kaen-th", ["7 ด้าน"]),
 ])
 def test_criteria_and_smarts_lists_come_from_front_matter(capsys, corpus_index, question, first, says):
     assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0

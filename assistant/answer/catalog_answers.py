@@ -33,9 +33,10 @@ _LIST = re.compile(
     r"\b(which|what)\s+(\S+\s+){0,3}(cities|areas|towns|places)\b|"
     r"\blist\b|\bname the\b|^\s*all (the )?(smart[\s-]+)?(cities|areas)\b"
 )
-# Counting applications, targets, renewals or rankings is not counting awarded cities.
+# Counting applications, targets, renewals or rankings is not counting awarded cities, and "what does ... do"
+# ("ภูเก็ตสมาร์ทซิตี้ทำอะไรบ้าง") asks what a city does, not which cities there are.
 _OTHER_TOPIC = re.compile(
-    r"ยื่น|เป้า|สมัคร|ข้อเสนอ|เสนอ|ต่ออายุ|ดัชนี|อันดับ|อาเซียน|ประกาศ|ลงทุน|คะแนน|"
+    r"ยื่น|เป้า|สมัคร|ข้อเสนอ|เสนอ|ต่ออายุ|ดัชนี|อันดับ|อาเซียน|ประกาศ|ลงทุน|คะแนน|ทำอะไร|"
     r"\btarget|\bappl(y|ied|ication)|\bpropos|\brenew|\bindex\b|\btscci\b|\bascn\b|\basean\b|\brank|\binvest|\bscor"
 )
 _FILTERED_CITIES = re.compile(r"\b(cities|areas|towns)\b|\bwhich\b.*\b(city|area|town)\b|"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 _GENERIC_WORDS = frozenset("เมือง อัจฉริยะ smart city cities smart-city ทำ มี เป็น ได้ ครบ ทั้ง all 7 เจ็ด seven".split())
 _SMARTS_WORDS = _GENERIC_WORDS | frozenset(
     "ด้าน smarts aspect aspects แผน พัฒนา การพัฒนา ครอบคลุม cover covers covered include includes included "
-    "plan plans planned ลักษณะ หลัก development".split())
+    "plan plans planned ลักษณะ หลัก development สมาร์ท สมาร์ต".split())
 _CRITERIA_WORDS = _GENERIC_WORDS | frozenset(
     "เกณฑ์ ข้อ ข้อเสนอ ยื่น ยื่นข้อเสนอ ยื่นขอ สมัคร ต้อง ขอ การพิจารณา พิจารณา criteria criterion proposal "
     "proposals application applications must meet contain include need needs required requirements apply "
@@ -84,7 +84,7 @@ _IS_SMART_WORDS = APPROVAL_WORDS | frozenset(
 # Asking which of the 7 Smarts a city's plan covers: "ขอนแก่นได้กี่ด้าน", "ได้กี่ smart", "Which Smarts does Mae Moh
 # cover?".
 _SMARTS_QUESTION = re.compile(
-    r"กี่ด้าน|กี่\s*smarts?\b|ด้าน\s*(อะไร|ไหน|ใด)|\bsmarts?\b.*(อะไร|ไหน|ใด|ไหม|มั้ย|หรือเปล่า|บ้าง)|"
+    r"กี่ด้าน|กี่\s*(smarts?\b|สมา(?:ร์)?[ทต])|ด้าน\s*(อะไร|ไหน|ใด)|\bsmarts?\b.*(อะไร|ไหน|ใด|ไหม|มั้ย|หรือเปล่า|บ้าง)|"
     r"\b(how many|which|what)\s+(of the (7|seven) )?smarts\b|\bsmarts?\b.*\b(cover|have|has|include|plan)|"
     r"\b(cover|have|has|include|includes|plan)\b.*\bsmart\s+(environment|economy|mobility|energy|people|living|"
     r"governance)\b|(มี|ได้|ครอบคลุม).*(อัจฉริยะ|smart).*(ไหม|มั้ย|หรือไม่|หรือเปล่า)"

@@ -103,10 +103,27 @@ def _inside_word(text: str, start: int, end: int) -> bool:
 
 
 def _extends(masked: str, window: str, spelling: str) -> bool:
-    """Whether every right-spelled name blanked out inside a window is also part of `spelling`."""
-    parts = re.findall(r"\0+", masked)
-    starts = [m.start() for m in re.finditer(r"\0+", masked)]
-    return spelling not in window and all(window[s:s + len(p)] in spelling for s, p in zip(starts, parts))
+    """Whether every right-spelled name blanked out inside a window is also part of `spelling`, where the
+    window and the spelling differ beyond it: "wangchan vally" extends "wangchan" as "wangchan valley" does,
+    but "นกรุงเทพ" (of "ในกรุงเทพ") is "กรุงเทพ" with a letter of the word before, and "กรุงเทพม" (of
+    "กรุงเทพมี") a right spelling of the province "กรุงเทพฯ" names: neither is misspelt.
+
+    >>> blank = chr(0)
+    >>> _extends(blank * 8 + " vally", "wangchan vally", "wangchan valley"), _extends("น" + blank * 7, "นกรุงเทพ", "กรุงเทพฯ")
+    (True, False)
+    """
+    from assistant.answer.catalog import resolve_province
+
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\0+", masked)]
+    names = [window[a:b] for a, b in spans]
+    if spelling in window or not all(name in spelling for name in names):
+        return False
+    province = resolve_province(spelling)
+    if province and any(resolve_province(name) == province for name in names):
+        return False
+    # letters the window adds before (or after) a name the spelling starts (or ends) with
+    return not (spans[0][0] > 0 and spelling.startswith(names[0]) or
+                spans[-1][1] < len(window) and spelling.endswith(names[-1]))
 
 
 def _whole(text: str, start: int, end: int) -> bool:
