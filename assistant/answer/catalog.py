@@ -288,6 +288,9 @@ def city_keys(city: City) -> set[str]:
 def _keys(name_th: str, name_en: str, slug: str, aliases: tuple[str, ...]) -> frozenset[str]:
     # cached: every answer unit is checked against every city, and PyThaiNLP's normalize is not cheap
     names = {name_th, name_en, slug.replace("-", " "), *aliases}
+    # "Chiang Mai University Smart City (CMU Smart City)" is also named by either part alone
+    names |= {part.strip() for name in list(names) if name and "(" in name
+              for part in (re.sub(r"\([^()]*\)", " ", name), *re.findall(r"\(([^()]*)\)", name))}
     keys = {re.sub(r"\s+", " ", k) for name in names if name
             for k in (normalize(name), _GENERIC.sub(" ", normalize(name)).strip())}
     return frozenset(k for k in keys if len(k) >= 3)

@@ -18,11 +18,12 @@ if TYPE_CHECKING:
 FUZZY_MIN_SCORE = 85
 FUZZY_MIN_THAI = 5
 FUZZY_MIN_LATIN = 6
+PIECE_MIN_SCORE = 70  # what a misspelling says beside a right-spelled name keeps most letters of the spelling's
 
 
 @lru_cache(maxsize=8)
 def _name_table(key: tuple[tuple[str, ...], ...]) -> list[tuple[str, str]]:
-    """(normalized spelling, canonical spelling) pairs of every name long enough to fuzz."""
+    """(normalized spelling, canonical spelling) pairs of every name."""
     from assistant.answer.catalog import _GENERIC, _provinces
 
     pairs: dict[str, str] = {}
@@ -34,9 +35,7 @@ def _name_table(key: tuple[tuple[str, ...], ...]) -> list[tuple[str, str]]:
             pairs.setdefault(spelling, spelling)
     for spelling in _provinces():
         pairs.setdefault(spelling, spelling)
-    thai = re.compile(r"[\u0E00-\u0E7F]")
-    return [(s, c) for s, c in pairs.items()
-            if len(s) >= (FUZZY_MIN_THAI if thai.search(s) else FUZZY_MIN_LATIN)]
+    return list(pairs.items())
 
 
 def misspellings(text: str, cities: list["City"]) -> dict[str, str]:
@@ -48,8 +47,10 @@ def misspellings(text: str, cities: list["City"]) -> dict[str, str]:
     from rapidfuzz import fuzz
 
     key = tuple((c.name_th, c.name_en, c.slug.replace("-", " "), *c.aliases) for c in cities)
-    table = _name_table(key)
-    known = {s for s, _ in table}
+    names = _name_table(key)
+    known = {s for s, _ in names}  # a short name ("trang") is right as typed, though too short to fuzz
+    thai = re.compile(r"[\u0E00-\u0E7F]")
+    table = [(s, c) for s, c in names if len(s) >= (FUZZY_MIN_THAI if thai.search(s) else FUZZY_MIN_LATIN)]
     # Names spelled right are blanked out first, so that no window of a misspelling can overlap them, unless
     # the misspelt name contains the right one ("Wangchan Vally" for "Wangchan Valley").
     original = text
@@ -72,8 +73,8 @@ def misspellings(text: str, cities: list["City"]) -> dict[str, str]:
                 if "\0" in text[a:b] and not _extends(text[a:b], window, spelling):
                     continue
                 score = fuzz.ratio(spelling, window)
-                if (score >= FUZZY_MIN_SCORE and (best is None or score > best[0]) and _whole(text, a, b)
-                        and not _inside_word(original, a, b)):
+                if (score >= FUZZY_MIN_SCORE and (best is None or score > best[0]) and _whole(original, a, b)
+                        and _words_agree(window, spelling) and not _inside_word(original, a, b)):
                     best = (score, window)
         if best and best[1].strip() and best[1].strip() not in known:
             wrong = best[1].strip()
@@ -85,8 +86,9 @@ def misspellings(text: str, cities: list["City"]) -> dict[str, str]:
 
 def _inside_word(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] lies within one dictionary word ("พลังงา" of "พลังงาน" is not a misspelt
-    "พังงา"), or ends well inside one ("เมืองน่า" of "เมืองน่าอยู่" is not a misspelt "เมืองน่าน"): a misspelling
-    is not itself a word, so the segmenter cannot find it whole in its dictionary."""
+    "พังงา"), ends well inside one ("เมืองน่า" of "เมืองน่าอยู่" is not a misspelt "เมืองน่าน"), or cuts one at
+    an edge: a misspelling is not itself a word, so the segmenter cannot find it whole in its dictionary, and
+    its edges are those of the words around it."""
     from pythainlp.corpus import thai_words
 
     dictionary = thai_words()
@@ -99,19 +101,28 @@ def _inside_word(text: str, start: int, end: int) -> bool:
         if word in dictionary and (found <= start and end <= position or found < end < position
                                    and len(word) > 2 and end - found < len(word) - 1):
             return True
+        # a window cutting a word of two letters or more at either edge ("น|ระยอง" of "ในระยอง" for "นครระยอง",
+        # "กรุงเทพ|ม" of "กรุงเทพมี") takes a letter of a word spelled right
+        if word in dictionary and len(word) >= 2 and (found < start < position or found < end < position):
+            return True
     return False
 
 
 def _extends(masked: str, window: str, spelling: str) -> bool:
-    """Whether every right-spelled name blanked out inside a window is also part of `spelling`, where the
-    window and the spelling differ beyond it: "wangchan vally" extends "wangchan" as "wangchan valley" does,
-    but "นกรุงเทพ" (of "ในกรุงเทพ") is "กรุงเทพ" with a letter of the word before, and "กรุงเทพม" (of
-    "กรุงเทพมี") a right spelling of the province "กรุงเทพฯ" names: neither is misspelt.
+    """Whether a window holding right-spelled names (blanked out in `masked`) is a misspelling of `spelling`
+    that extends them: the names are parts of the spelling, and what the window says before, between and
+    after them is a misspelling of what the spelling says there ("wangchan vally" of "wangchan valley"). Not
+    when that is missing, a word spelled right, or other letters: "นกรุงเทพ" (of "ในกรุงเทพ") and "กรุงเทพม"
+    (of "กรุงเทพมี") are not a misspelt "กรุงเทพฯ", nor "in trang" a misspelt "si trang", nor "นครเชียงราย"
+    + "อยู่" a misspelt "นครเชียงรายสู่".
 
     >>> blank = chr(0)
     >>> _extends(blank * 8 + " vally", "wangchan vally", "wangchan valley"), _extends("น" + blank * 7, "นกรุงเทพ", "กรุงเทพฯ")
     (True, False)
     """
+    from pythainlp.corpus import thai_words
+    from rapidfuzz import fuzz
+
     from assistant.answer.catalog import resolve_province
 
     spans = [(m.start(), m.end()) for m in re.finditer(r"\0+", masked)]
@@ -121,9 +132,29 @@ def _extends(masked: str, window: str, spelling: str) -> bool:
     province = resolve_province(spelling)
     if province and any(resolve_province(name) == province for name in names):
         return False
-    # letters the window adds before (or after) a name the spelling starts (or ends) with
-    return not (spans[0][0] > 0 and spelling.startswith(names[0]) or
-                spans[-1][1] < len(window) and spelling.endswith(names[-1]))
+    rest = [piece.strip() for piece in re.split(r"\0+", masked)]
+    if any(rest) and all(piece in thai_words() for piece in rest if piece):
+        return False
+    # the spelling around the same names, piece for piece
+    pieces, at = [], 0
+    for name in names:
+        found = spelling.find(name, at)
+        if found < 0:
+            return False
+        pieces.append(spelling[at:found].strip())
+        at = found + len(name)
+    pieces.append(spelling[at:].strip())
+    # (a letter typed twice after a name is a misspelling: "phukett")
+    return all(fuzz.ratio(w, s) >= PIECE_MIN_SCORE if w and s else len(w) <= 1 for w, s in zip(rest, pieces))
+
+
+def _words_agree(window: str, spelling: str) -> bool:
+    """Whether a window of as many words as the spelling misspells each of them, not only the whole: "in trang"
+    is one indel-pair from "si trang", but "in" is no misspelt "si"."""
+    from rapidfuzz import fuzz
+
+    said, meant = window.split(), spelling.split()
+    return len(said) != len(meant) or all(fuzz.ratio(w, m) >= PIECE_MIN_SCORE or w == m for w, m in zip(said, meant))
 
 
 def _whole(text: str, start: int, end: int) -> bool:
