@@ -171,3 +171,16 @@ def test_a_list_comes_with_its_intro_and_a_table_row_with_its_header():
 def test_a_list_cut_by_the_chunk_boundary_takes_its_items_from_the_next_chunk():
     found = units("The proposal has three parts, as follows:", "en", following="- a map\n- a plan\n- a budget\nMore.")
     assert found[0].kind == "list" and found[0].text.endswith("- a budget")
+
+
+def test_no_province_spelled_right_is_altered_by_the_words_around_it(cities):
+    from pythainlp.corpus import provinces
+
+    altered = []
+    for row in provinces(details=True):
+        th, en = row["name_th"], row["name_en"].lower()
+        for text in (f"ใน{th}มีเมืองอัจฉริยะไหม", f"ที่{th}อยู่ไหน", f"{th}มีกี่ด้าน", f"เมือง{th}คือ",
+                     f"is there a smart city in {en}?", f"where is {en}"):
+            if analyze(text, cities).corrected != text:
+                altered.append(text)
+    assert altered == []
