@@ -449,3 +449,22 @@ def test_the_sentence_read_after_the_last_unit_of_a_chunk_is_the_next_chunks_fir
     section_end = [cands[-1] for k in range(len(index.chunks)) for cands in [candidates(k)]
                    if cands[-1].unit.text.startswith("ตลาดสดของ")]
     assert section_end and reading.next_sentence(index, section_end[-1]) is None
+
+
+@pytest.mark.parametrize("before, sentence", [
+    ("Hyperbaric chambers raise the pressure of the air a patient breathes.",
+     "Carbon monoxide poisoning is sometimes treated using these devices."),
+    ("ห้องปรับความดันสูงช่วยเพิ่มความดันของอากาศที่ผู้ป่วยหายใจ",
+     "ผู้ป่วยที่ได้รับพิษจากคาร์บอนมอนอกไซด์บางครั้งได้รับการรักษาโดยใช้อุปกรณ์เหล่านี้"),
+])
+def test_a_quoted_sentence_naming_its_subject_only_as_these_is_quoted_after_the_one_before(before, sentence):
+    import numpy as np
+
+    from assistant.answer.quoting import pick_units
+    from assistant.answer.retrieval import Candidate, Hit
+    from assistant.ingest.units import Unit
+
+    hit = Hit(chunk_id="d#0", doc_id="d", text=f"{before} {sentence}", lang="en", score=1.0, doc={"title": "d"})
+    cands = [Candidate(hit, Unit(before, 0, "sentence"), 0), Candidate(hit, Unit(sentence, 1, "sentence"), 0)]
+    [(_, quoted)] = pick_units(cands, np.array([0.1, 0.9]))
+    assert quoted == f"{before} {sentence}"

@@ -1,6 +1,6 @@
 """Which answer units an extractive answer quotes: the best one, a second one rated close to it, the
-sentence before a quoted sentence that opens with a pronoun (quoted alone it would not say who or what), and
-the unit after one whose answer the reader found there."""
+sentence before a quoted sentence that opens with a pronoun or refers back (quoted alone it would not say who
+or what), and the unit after one whose answer the reader found there."""
 
 from __future__ import annotations
 
@@ -42,13 +42,17 @@ def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: fl
 # clause cut off at "และ/แต่/โดย ..." where Thai text has no full stop): quoted alone it does not say who or what.
 _ANAPHOR = re.compile(r"(?i)^(?:he|she|it|they|this|these|those|his|her|its|their|such|but|and)\b|"
                      r"^(?:เขา|เธอ|ท่าน|มัน|พวกเขา|ซึ่ง|และ|แต่|โดย|จึง|ทำให้)")
+# A sentence naming what it is about only as "these devices", "such plans", "อุปกรณ์เหล่านี้", "โครงการดังกล่าว"
+# says what they are in the sentence before ("Carbon monoxide poisoning ... are treated using these devices").
+_REFERS_BACK = re.compile(r"(?i)\b(?:these|those|such)\s+(?!as\b)[a-z]+|เหล่านี้|เหล่านั้น|ดังกล่าว")
 
 
 def _with_antecedent(chosen: selection.Candidate, cands: list[selection.Candidate],
                      best: list[selection.Candidate]) -> str:
-    """A chosen sentence, preceded by the sentence before it in its chunk when it opens with a pronoun."""
+    """A chosen sentence, preceded by the sentence before it in its chunk when it opens with a pronoun or
+    names its subject only as "these ..." or "... ดังกล่าว"."""
     text = chosen.unit.text.strip()
-    if chosen.unit.kind != "sentence" or not _ANAPHOR.match(text):
+    if chosen.unit.kind != "sentence" or not (_ANAPHOR.match(text) or _REFERS_BACK.search(text)):
         return text
     before = next((c for c in cands if c.hit.chunk_id == chosen.hit.chunk_id
                    and c.unit.position == chosen.unit.position - 1), None)
