@@ -160,3 +160,13 @@ def test_eval_reports_conversations(capsys, corpus_index, tmp_path):
     turns = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]
     assert [t["id"] for t in turns][:3] == ["th-maemoh-khonkaen#1", "th-maemoh-khonkaen#2", "th-maemoh-khonkaen#3"]
     assert turns[2]["standalone"] == "ขอนแก่น มีกี่ด้าน"
+
+
+def test_which_ones_after_a_count_in_a_province_lists_that_provinces_cities(capsys, corpus_index):
+    history = []
+    for question in ("มีเมืองอัจฉริยะกี่เมือง", "ในกรุงเทพล่ะ"):
+        answered = _ask(capsys, corpus_index, question, history)
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answered["answer"]}]
+    result = _ask(capsys, corpus_index, "มีเมืองไหนบ้าง", history)
+    assert result["mode"] == "catalog" and "กรุงเทพมหานคร" in result["answer"], result["answer"]
+    assert len(result["sources"]) < 10  # not every city

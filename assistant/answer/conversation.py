@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from assistant.answer.catalog import SMART_NAMES, City, province_names, province_spellings, provinces_in
 from assistant.ingest.documents import detect_lang
 from assistant.answer.history import MAX_TURNS, Message
-from assistant.answer.listing import item_reference, listed_items
+from assistant.answer.listing import item_reference, listed_items, lists_counted
 from assistant.index.lexical import content_tokens, tokenize
 
 # A word is about another topic than the conversation's city when this much larger a share of the other
@@ -248,6 +248,12 @@ def _resolve_one(question: str, context: Context, cities: list[City], vocabulary
     replaced = _replace_references(question, context, kinds, lang, cities)
     if replaced != question:
         return replaced
+    if not mentions and vocabulary.stands_alone(question) and lists_counted(question, context.frame):
+        # "มีเมืองไหนบ้าง" after "ในกรุงเทพล่ะ" (how many there): the cities counted, in the same province
+        places = [m.keys for m in find_mentions(context.frame, cities) if m.kind == "place"]
+        if len(places) == 1 and len(places[0]) == 1 and places[0][0].startswith("province:"):
+            thai, english, body = *province_names(places[0][0].removeprefix("province:")), question.rstrip().rstrip("?？")
+            return f"{body}ในจังหวัด{thai}" if lang == "th" else f"{body} in {english}?"
     if mentions or vocabulary.stands_alone(question):
         return question
     tokens = content_tokens(question)

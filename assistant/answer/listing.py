@@ -1,4 +1,5 @@
-"""The items of a listed answer, and a follow-up's reference to one of them by its place.
+"""The items of a listed answer, a follow-up's reference to one of them by its place, and a follow-up asking
+for the list of what was counted.
 
 After "Which smart cities are in Bangkok?" or "เกณฑ์มีอะไรบ้าง", "the second one", "number 3", "ข้อ 2" or
 "ข้อสุดท้าย" names an item of that list (`assistant/answer/conversation.py` puts the item's name in its place).
@@ -48,3 +49,17 @@ def item_reference(question: str, lang: str, count: int) -> tuple[re.Match, int]
         return match, count - 1
     n = int(re.sub(r"\D", "", word)) if any(ch.isdigit() for ch in word) else _NUMBER_WORDS.get(word, 0)
     return (match, n - 1) if 1 <= n <= count else None
+
+
+# A list question after a count ("มีกี่เมือง" ... "มีเมืองไหนบ้าง", "How many?" ... "Which are they?").
+_COUNTS = re.compile(r"กี่|\bhow many\b|\bnumber of\b", re.I)
+_LISTS = re.compile(r"ไหนบ้าง|อะไรบ้าง|ใดบ้าง|รายชื่อ|\bwhich\b|\blist\b|\bname them\b", re.I)
+
+
+def lists_counted(question: str, before: str) -> bool:
+    """Whether a question asks for the list of what the question before it counted.
+
+    >>> lists_counted("มีเมืองไหนบ้าง", "มีเมืองอัจฉริยะกี่เมือง กรุงเทพ"), lists_counted("มีเมืองไหนบ้าง", "แม่เมาะอยู่ไหน")
+    (True, False)
+    """
+    return bool(_LISTS.search(question) and _COUNTS.search(before))

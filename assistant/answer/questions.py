@@ -244,6 +244,10 @@ _THAI_QUESTION_END = re.compile(
     r"เท่าไร|เท่าไหร่|รึเปล่า)\??$")
 
 
+# A trailing phrase that goes on with the question before it: "in ...", "of ...", "from ...", "since ...".
+_GOES_ON = re.compile(r"^(ใน|ของ|จาก|สำหรับ|ตั้งแต่|ภายใน)")
+
+
 def split_questions(message: str, most: int = 3) -> list[str]:
     """The questions of a message that asks several, in order; [message] when it asks one. A part must ask
     something of its own (a content word besides the question words), so "ภูเก็ตได้กี่ด้าน อะไรบ้าง" is one.
@@ -252,6 +256,8 @@ def split_questions(message: str, most: int = 3) -> list[str]:
     ['อยากสมัครต้องทำยังไง', 'สมัครออนไลน์ได้ไหม']
     >>> split_questions("Where is Mae Moh? Who runs it?"), split_questions("ภูเก็ตได้กี่ด้าน อะไรบ้าง")
     (['Where is Mae Moh?', 'Who runs it?'], ['ภูเก็ตได้กี่ด้าน อะไรบ้าง'])
+    >>> split_questions("มีเมืองไหนบ้าง ในกรุงเทพ")
+    ['มีเมืองไหนบ้าง ในกรุงเทพ']
     """
     from assistant.index.lexical import content_tokens
 
@@ -263,8 +269,10 @@ def split_questions(message: str, most: int = 3) -> list[str]:
             pieces.append(" ".join(current))
             current = []
     if current:
-        if pieces and not content_tokens(" ".join(current)):
-            pieces[-1] += " " + " ".join(current)  # a trailing "please" or "ครับ" belongs to the last question
+        if pieces and (not content_tokens(" ".join(current)) or _GOES_ON.match(current[0])):
+            # a trailing "please" or "ครับ" belongs to the last question, and so does a place or time it asks
+            # about ("มีเมืองไหนบ้าง ในกรุงเทพ")
+            pieces[-1] += " " + " ".join(current)
         else:
             pieces.append(" ".join(current))
     parts: list[str] = []
