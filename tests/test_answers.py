@@ -468,3 +468,17 @@ def test_a_quoted_sentence_naming_its_subject_only_as_these_is_quoted_after_the_
     cands = [Candidate(hit, Unit(before, 0, "sentence"), 0), Candidate(hit, Unit(sentence, 1, "sentence"), 0)]
     [(_, quoted)] = pick_units(cands, np.array([0.1, 0.9]))
     assert quoted == f"{before} {sentence}"
+
+
+@pytest.mark.parametrize("question, confident, says", [
+    ("แม่เมาะอยู่อำเภออะไร", True, "อำเภอแม่เมาะ"),
+    ("Which district is Mae Moh in?", True, "Mae Moh district"),
+    ("ขอนแก่นอยู่ภาคไหน", False, None),     # no document names a region for it
+    ("สามย่านอยู่เขตไหน", False, None),     # its "เขตส่งเสริม" (promotion zone) is no district
+])
+def test_where_at_an_administrative_level_is_answered_only_by_a_place_at_that_level(capsys, corpus_index, question,
+                                                                                    confident, says):
+    assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["confident"] == confident, result["answer"]
+    assert says is None or says in result["answer"]

@@ -346,3 +346,29 @@ def check_question(question: str) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise MuangError(f"the question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}")
     return question
+
+
+# "Where" at an administrative level ("ขอนแก่นอยู่ภาคไหน", "Which district is Mae Moh in?"): asked, and said by
+# a sentence that answers it. A province or a "เขตส่งเสริม" (promotion zone) does not answer which district, nor
+# "ภาครัฐ" (the public sector) which region.
+_LEVELS = {
+    "region": (re.compile(r"ภาค\s*(ไหน|อะไร|ใด)|\b(which|what) (region|part of (thailand|the country))\b"),
+               re.compile(r"ภาค(?!รัฐ|เอกชน|ประชา|ส่วน|ธุรกิจ|การ)|อีสาน|\b(north|south|east|west|central)|"
+                          r"\bregion")),
+    "district": (re.compile(r"(อำเภอ|เขต)\s*(ไหน|อะไร|ใด)|\b(which|what) (district|amphoe|khet)\b"),
+                 re.compile(r"อำเภอ|อ\.\s*\S|เขต(?!ส่งเสริม)|\bdistrict\b|\bamphoe\b|\bkhet\b")),
+    "subdistrict": (re.compile(r"ตำบล\s*(ไหน|อะไร|ใด)|\b(which|what) (sub-?district|tambon)\b"),
+                    re.compile(r"ตำบล|ต\.\s*\S|\bsub-?district\b|\btambon\b")),
+}
+
+
+def says_level(question: str, sentence: str) -> bool:
+    """Whether a sentence names a place at the administrative level a "where" question asks (True when it
+    asks none).
+
+    >>> says_level("ขอนแก่นอยู่ภาคไหน", "ขอนแก่นได้คะแนน 53.8%"), says_level("Which district is Mae Moh in?",
+    ...     "Mae Moh Smart City is in Mae Moh district, Lampang province.")
+    (False, True)
+    """
+    question, sentence = normalize(question), normalize(sentence)
+    return all(says.search(sentence) for asks, says in _LEVELS.values() if asks.search(question))
