@@ -482,3 +482,10 @@ def test_where_at_an_administrative_level_is_answered_only_by_a_place_at_that_le
     result = json.loads(capsys.readouterr().out)
     assert result["confident"] == confident, result["answer"]
     assert says is None or says in result["answer"]
+
+
+def test_a_close_second_on_what_is_not_known_of_another_city_does_not_make_the_answer_unsure(capsys, corpus_index):
+    assert main(["ask", "ได้ตราแล้วได้อะไร", "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["confident"] and "บีโอไอ" in result["answer"], result["answer"]
+    assert not any(s["doc_id"].startswith("city-") for s in result["sources"][:1])
