@@ -489,3 +489,18 @@ def test_a_close_second_on_what_is_not_known_of_another_city_does_not_make_the_a
     result = json.loads(capsys.readouterr().out)
     assert result["confident"] and "บีโอไอ" in result["answer"], result["answer"]
     assert not any(s["doc_id"].startswith("city-") for s in result["sources"][:1])
+
+
+def test_a_second_unit_inside_the_first_is_not_quoted_again():
+    import numpy as np
+
+    from assistant.answer.quoting import pick_units
+    from assistant.answer.retrieval import Candidate, Hit
+    from assistant.ingest.units import Unit
+
+    whole = "บางครั้งผู้ป่วยที่ได้รับพิษจากควันไฟได้รับการรักษาในห้องปรับความดันสูงของโรงพยาบาลจังหวัด"
+    part = "ได้รับการรักษาในห้องปรับความดันสูงของโรงพยาบาลจังหวัด"
+    first = Hit(chunk_id="d#0", doc_id="d", text=whole, lang="th", score=1.0, doc={"title": "d"})
+    second = Hit(chunk_id="d#1", doc_id="d", text=part, lang="th", score=0.9, doc={"title": "d"})
+    cands = [Candidate(first, Unit(whole, 0, "sentence"), 0), Candidate(second, Unit(part, 0, "sentence"), 1)]
+    assert [quote for _, quote in pick_units(cands, np.array([0.9, 0.8]))] == [whole]

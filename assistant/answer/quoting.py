@@ -31,7 +31,9 @@ def pick_units(cands: list[selection.Candidate], p: np.ndarray, second_ratio: fl
             break
         quoted = {normalize(cands[k].unit.text) for k in best} | {normalize(after[k].unit.text) for k in best
                                                                    if k in after}
-        if normalize(cands[i].unit.text) not in quoted:
+        # overlapping chunks may cut the same sentence differently: one quote inside another is said once
+        said = normalize(cands[i].unit.text)
+        if not any(said in q or q in said for q in quoted):
             best.append(int(i))
     chosen = [cands[k] for k in best]
     return [(cands[k].hit, _with_antecedent(cands[k], cands, chosen)
