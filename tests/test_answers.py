@@ -475,9 +475,12 @@ def test_a_quoted_sentence_naming_its_subject_only_as_these_is_quoted_after_the_
     ("Which district is Mae Moh in?", True, "Mae Moh district"),
     ("ขอนแก่นอยู่ภาคไหน", False, None),     # no document names a region for it
     ("สามย่านอยู่เขตไหน", False, None),     # its "เขตส่งเสริม" (promotion zone) is no district
+    # a past meeting's date does not say when the next one is
+    ("ประชุมคณะกรรมการขับเคลื่อนครั้งหน้าวันไหน", False, None),
+    ("when is the next meeting of the smart city development committee", False, None),
 ])
-def test_where_at_an_administrative_level_is_answered_only_by_a_place_at_that_level(capsys, corpus_index, question,
-                                                                                    confident, says):
+def test_where_at_a_level_or_the_next_of_something_is_answered_only_by_a_unit_saying_that(
+        capsys, corpus_index, question, confident, says):
     assert main(["ask", question, "--json", "--index-dir", str(corpus_index)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["confident"] == confident, result["answer"]

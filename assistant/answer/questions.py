@@ -348,10 +348,11 @@ def check_question(question: str) -> str:
     return question
 
 
-# "Where" at an administrative level ("ขอนแก่นอยู่ภาคไหน", "Which district is Mae Moh in?"): asked, and said by
-# a sentence that answers it. A province or a "เขตส่งเสริม" (promotion zone) does not answer which district, nor
-# "ภาครัฐ" (the public sector) which region.
-_LEVELS = {
+# What a question asks, and what a sentence that answers it says: "where" at an administrative level
+# ("ขอนแก่นอยู่ภาคไหน", "Which district is Mae Moh in?"; a province or a "เขตส่งเสริม" (promotion zone) does not
+# answer which district, nor "ภาครัฐ" (the public sector) which region), and the next of something ("ประชุม
+# ครั้งถัดไปเมื่อไหร่", "the next deadline"), which a sentence on a past one does not answer.
+_ASKED = {
     "region": (re.compile(r"ภาค\s*(ไหน|อะไร|ใด)|\b(which|what) (region|part of (thailand|the country))\b"),
                re.compile(r"ภาค(?!รัฐ|เอกชน|ประชา|ส่วน|ธุรกิจ|การ)|อีสาน|\b(north|south|east|west|central)|"
                           r"\bregion")),
@@ -359,16 +360,20 @@ _LEVELS = {
                  re.compile(r"อำเภอ|อ\.\s*\S|เขต(?!ส่งเสริม)|\bdistrict\b|\bamphoe\b|\bkhet\b")),
     "subdistrict": (re.compile(r"ตำบล\s*(ไหน|อะไร|ใด)|\b(which|what) (sub-?district|tambon)\b"),
                     re.compile(r"ตำบล|ต\.\s*\S|\bsub-?district\b|\btambon\b")),
+    "next": (re.compile(r"(ครั้ง|รอบ)(ถัดไป|หน้า)|ปีหน้า|\bnext\b|\bupcoming\b"),
+             re.compile(r"ถัดไป|ครั้งหน้า|รอบหน้า|ปีหน้า|จะ(จัด|เปิด|ปิด|ประชุม|ประกาศ)|กำหนดการ|\bnext\b|"
+                        r"\bupcoming\b|\bwill (be )?(held|open|close|meet|announce)|\bscheduled\b")),
 }
 
 
-def says_level(question: str, sentence: str) -> bool:
-    """Whether a sentence names a place at the administrative level a "where" question asks (True when it
-    asks none).
+def says_asked(question: str, sentence: str) -> bool:
+    """Whether a sentence says what kind of thing a question asks (`_ASKED`; True when it asks none of them).
 
-    >>> says_level("ขอนแก่นอยู่ภาคไหน", "ขอนแก่นได้คะแนน 53.8%"), says_level("Which district is Mae Moh in?",
+    >>> says_asked("ขอนแก่นอยู่ภาคไหน", "ขอนแก่นได้คะแนน 53.8%"), says_asked("Which district is Mae Moh in?",
     ...     "Mae Moh Smart City is in Mae Moh district, Lampang province.")
     (False, True)
+    >>> says_asked("ประชุมครั้งถัดไปเมื่อไหร่", "คณะกรรมการประชุมครั้งที่ 1/2565 เมื่อวันที่ 9 พฤศจิกายน 2565")
+    False
     """
     question, sentence = normalize(question), normalize(sentence)
-    return all(says.search(sentence) for asks, says in _LEVELS.values() if asks.search(question))
+    return all(says.search(sentence) for asks, says in _ASKED.values() if asks.search(question))

@@ -28,7 +28,7 @@ from assistant.answer.analysis import ASKING, YEAR
 from assistant.ingest.chunking import normalize
 from assistant.answer.overlap import (THAI, bigram_share, fill_unit_data, in_compounds, soft_overlap, unit_data,
                                       word_vectors)
-from assistant.answer.questions import (asks_list, defines, is_polar, offers, says_level, says_no,
+from assistant.answer.questions import (asks_list, defines, is_polar, offers, says_asked, says_no,
                                         term_at_word_start, titled)
 from assistant.answer.retrieval import Candidate, query_vector
 from assistant.index import unit_store
@@ -268,8 +268,8 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
     its language that says what X is (`defines`) when one is among them: the sentences that only name X (a
     TSCCI ranking for "TSCCI คืออะไร") match the question's words as well, and neither model tells them
     apart; of those, the units of the document whose title names X. A question asking where at a level
-    ("ภาคไหน", "which district") is answered from a unit naming a place at that level. All true for a question
-    asking none of these."""
+    ("ภาคไหน", "which district") is answered from a unit naming a place at that level, one asking about the
+    next of something from a unit about what is to come. All true for a question asking none of these."""
     ok = np.ones(len(cands), dtype=bool)
     if question.defines and cands:
         defining = np.array([c.hit.lang == question.lang and defines(c.unit.text, question.defines)
@@ -281,8 +281,9 @@ def about(index: "Index", question: "Question", cands: list[Candidate]) -> np.nd
             ok &= about_term if about_term.any() else defining
     if question.asked_years:
         ok &= np.array([not other_years(question, cand.unit.text) for cand in cands], dtype=bool)
-    # "ขอนแก่นอยู่ภาคไหน": a sentence naming no region does not answer it, however well it matches
-    ok &= np.array([says_level(question.corrected, cand.unit.text) for cand in cands], dtype=bool)
+    # "ขอนแก่นอยู่ภาคไหน", "ครั้งถัดไปเมื่อไหร่": a sentence naming no region, or only a past meeting, does not
+    # answer it, however well it matches
+    ok &= np.array([says_asked(question.corrected, cand.unit.text) for cand in cands], dtype=bool)
     if question.cities:
         slugs = {c.slug for c in question.cities}
         ok &= np.array([bool(named & slugs) or (cand.hit.doc.get("city") in slugs and not named)
