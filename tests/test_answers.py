@@ -507,3 +507,11 @@ def test_a_second_unit_inside_the_first_is_not_quoted_again():
     second = Hit(chunk_id="d#1", doc_id="d", text=part, lang="th", score=0.9, doc={"title": "d"})
     cands = [Candidate(first, Unit(whole, 0, "sentence"), 0), Candidate(second, Unit(part, 0, "sentence"), 1)]
     assert [quote for _, quote in pick_units(cands, np.array([0.9, 0.8]))] == [whole]
+
+
+def test_what_is_not_known_of_a_city_not_asked_about_is_no_answer(capsys, corpus_index):
+    # the best unit had been "The Smarts of Nakhon Sawan Smart City are not known", quoted for a question
+    # about no city
+    assert main(["ask", "บ้านเราเป็นเมืองอัจฉริยะไหม", "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert not result["confident"] and result["answer"].startswith("ไม่พบคำตอบ"), result["answer"]

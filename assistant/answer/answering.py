@@ -340,12 +340,12 @@ def compose(index: Index, question: Question | str, hits: list[Hit], k: int) -> 
     defined = found and bool(question.defines) and defines(cands[int(np.argmax(p))].unit.text, question.defines)
     confident = found and (probability >= threshold or defined)
     picked = pick_units(cands, p, answered_after=read.answered_after if read is not None else None) if confident else []
-    # A close second saying what is not known of a city the question does not ask about ("the date Chachoengsao
-    # received its mark is not known", beside "certified cities may use the mark and apply to the BOI") is no part
-    # of the answer, and does not make it unsure.
+    # A unit saying what is not known of a city the question does not ask about ("the date Chachoengsao received
+    # its mark is not known", beside "certified cities may use the mark and apply to the BOI") is no part of the
+    # answer: as a close second it is left out, as the best the documents do not answer.
     asked = {c.slug for c in question.cities}
-    picked = picked[:1] + [(h, s) for h, s in picked[1:] if not (states_unknown(s) and h.doc.get("city") not in
-                                                                    (None, *asked))]
+    kept = [not (states_unknown(s) and h.doc.get("city") not in (None, *asked)) for h, s in picked]
+    picked = [pick for pick, keep in zip(picked, kept) if keep] if kept[:1] == [True] else []
     short = read.short_answer if read is not None and picked else ""
     cited: list[Hit] = []
     parts: list[str] = []
