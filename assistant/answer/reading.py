@@ -129,7 +129,7 @@ def following(index: "Index", question: "Question", cands: list[selection.Candid
               chosen: list[int]) -> dict[int, selection.Candidate]:
     """For each chosen sentence, the sentence after it in its document, when that is a sentence that names no
     city unless one the question asks. A unit that ends its chunk is followed by the first new sentence of the
-    next chunk: chunks end wherever the token budget does ("ในปี 2000 มหาวิทยาลัยแห่งนี้ชนะ" | "รางวัล...")."""
+    next chunk: chunks end wherever the token budget does, not where a clause does."""
     asked = {c.slug for c in question.cities}
     after = {}
     for i in chosen:
