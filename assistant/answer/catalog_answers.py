@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answer.catalog import (SMART_NAMES, approvals, City, cities_named, filter_cities, province_names,
                                       province_spellings, resolve_province)
 from assistant.answer.city_answers import (APPROVAL_WORDS, EXISTS, city_approval, city_batch, city_is_smart, city_smarts,
-                                     smart_subject,
-                                     criteria_list, explained, province_with_most, smarts_list)
+                                     criteria_list, explained, province_with_most, smart_subject, smarts_list)
 from assistant.ingest.documents import SMARTS
 from assistant.ingest.chunking import normalize
 from assistant.answer.figure_answers import figure_answer
@@ -135,10 +134,10 @@ def _together(q: Question, cities: list[City]) -> CatalogQuery | None:
 
 
 def _named_province(q: Question) -> list[str]:
-    """The province a "does X have a smart city" question asks about when `provinces_in` found none: a short
-    Thai province name counts there only after "จังหวัด" (it occurs inside other words), but as the whole
-    subject of "ตรังมีสมาร์ทซิตี้ไหม" it is the province, and in "ยะลามีเมืองอัจฉริยะไหม" it named the city
-    called Yala after its province."""
+    """The province a "does X have a smart city" or "is X a smart city" question asks about when `provinces_in`
+    found none: a short Thai province name counts there only after "จังหวัด" (it occurs inside other words), but
+    as the whole subject of "ตรังมีสมาร์ทซิตี้ไหม" or "ชลบุรีเป็นเมืองอัจฉริยะไหม" it is the province, and in
+    "ยะลามีเมืองอัจฉริยะไหม" it named the city called Yala after its province."""
     from assistant.answer.catalog import province_spellings
 
     found = EXISTS.search(q.corrected)

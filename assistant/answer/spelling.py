@@ -144,7 +144,7 @@ def _extends(masked: str, window: str, spelling: str) -> bool:
         pieces.append(spelling[at:found].strip())
         at = found + len(name)
     pieces.append(spelling[at:].strip())
-    # (a letter typed twice after a name is a misspelling: "phukett")
+    # (one letter more beside a name, where the spelling has nothing, still counts: a doubled letter)
     return all(fuzz.ratio(w, s) >= PIECE_MIN_SCORE if w and s else len(w) <= 1 for w, s in zip(rest, pieces))
 
 
