@@ -60,6 +60,8 @@ _LATEST = re.compile(
 _DEFINITION = [
     # "ไร" is "อะไร" as people type it in chat ("TSCCI คือไร")
     re.compile(r"^(.{2,60}?)\s*(คือ\s*(?:อะ)?ไร|หมายถึง(?:อะ)?ไร|หมายถึง|ย่อมาจาก(?:อะ)?ไร|ย่อมาจาก|แปลว่า(?:อะ)?ไร|คือ\s*ใคร|คือหน่วยงาน(?:อะ)?ไร|เป็นหน่วยงาน(?:อะ)?ไร)"),
+    # and "smart city คือ", "TSCCI คือ?": the question word left out, as people type in chat
+    re.compile(r"^(.{2,60}?)\s*คือ\s*[?？]*\s*$"),
     re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(.{2,60}?)\s*\??\s*$"),
     re.compile(r"^\s*what\s+does\s+(?:an?\s+|the\s+)?(.{2,60}?)\s+(?:stand\s+for|mean)\s*\??\s*$"),
     re.compile(r"^\s*(?:define|explain)\s+(?:an?\s+|the\s+)?(.{2,60}?)\s*\??\s*$"),
@@ -310,6 +312,9 @@ def _defines(text: str) -> str | None:
     ('tscci', 'smart city thailand office', 'เมืองอัจฉริยะ')
     >>> _defines("what was the final score of the afc championship game?"), _defines("จุดมุ่งหมายของกีฬาคืออะไร")
     (None, None)
+    >>> _defines("smart city คือ")
+    'smart city'
+
     """
     for pattern in _DEFINITION:
         match = pattern.search(text)
