@@ -515,3 +515,10 @@ def test_what_is_not_known_of_a_city_not_asked_about_is_no_answer(capsys, corpus
     assert main(["ask", "บ้านเราเป็นเมืองอัจฉริยะไหม", "--json", "--index-dir", str(corpus_index)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert not result["confident"] and result["answer"].startswith("ไม่พบคำตอบ"), result["answer"]
+
+
+@pytest.mark.parametrize("typed, says", [("แม่เมาะอยู่ทีไหน", "ลำปาง"), ("ขอนแก่นมีกีด้าน", "7")])
+def test_question_words_typed_without_their_tone_marks_still_ask(capsys, corpus_index, typed, says):
+    assert main(["ask", typed, "--json", "--index-dir", str(corpus_index)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["confident"] and says in result["answer"], result["answer"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from assistant.ingest.chunking import normalize, words
 from assistant.ingest.documents import detect_lang
 from assistant.index.lexical import content_tokens, tokenize
-from assistant.answer.questions import answer_type, plain_ending
+from assistant.answer.questions import answer_type, asking_respelled, plain_ending
 from assistant.answer.spelling import misspellings
 
 if TYPE_CHECKING:
@@ -177,7 +177,8 @@ def analyze(raw: str, cities: list["City"] | None = None) -> Question:
     corrected = text
     for wrong, right in corrections.items():
         corrected = corrected.replace(wrong, right)
-    corrected = plain_ending(corrected)  # "แม่เมาะอยู่ไหนอะ" asks what "แม่เมาะอยู่ไหน" does
+    # "แม่เมาะอยู่ไหนอะ" asks what "แม่เมาะอยู่ไหน" does, and "อยู่ทีไหน" what "อยู่ที่ไหน" does
+    corrected = plain_ending(asking_respelled(corrected))
     corrected = _BATCH_IN_WORDS.sub(lambda m: f"ชุดที่ {_THAI_NUMBERS[m.group(1)]} ", corrected).replace("  ", " ")
     if lang == "th":
         for pattern, spelling in _THAI_SPELLINGS:

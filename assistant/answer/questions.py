@@ -296,6 +296,30 @@ _ASKS_WHAT = re.compile(r"ใคร|อะไร|ไหน|ใด|เมื่�
                         r"หรือเปล่า|หรือยัง")
 
 
+# Question words as typed in chat, tone marks left out or added ("อยู่ทีไหน", "เมื่อไร่", "มีกีด้าน"): no document
+# says them, and a question asking "where" without its "where" is answered with whatever matches the rest.
+_TYPED_ASKING = [
+    (re.compile(r"ที(?=ไหน)"), "ที่"),
+    (re.compile(r"เมื่อไร่"), "เมื่อไร"),
+    (re.compile(r"(เมื่อ|เท่า)ไหร(?![่้])"), r"\1ไหร่"),
+    (re.compile(r"ยังงัย"), "ยังไง"),
+    (re.compile(r"(?<![ก-ฮ])กี(?=\s*(ด้าน|เมือง|แห่ง|ที่|ปี|คน|ข้อ|ครั้ง|บาท|วัน|เดือน|โครงการ|จังหวัด|พื้นที่|ประเภท))"), "กี่"),
+]
+
+
+def asking_respelled(text: str) -> str:
+    """The question with its question words spelled as written Thai spells them.
+
+    >>> asking_respelled("แม่เมาะอยู่ทีไหน"), asking_respelled("ภูเก็ตได้ตราเมื่อไร่"), asking_respelled("ขอนแก่นมีกีด้าน")
+    ('แม่เมาะอยู่ที่ไหน', 'ภูเก็ตได้ตราเมื่อไร', 'ขอนแก่นมีกี่ด้าน')
+    >>> asking_respelled("กีฬาอะไร"), asking_respelled("ได้เท่าไหร่")
+    ('กีฬาอะไร', 'ได้เท่าไหร่')
+    """
+    for pattern, spelled in _TYPED_ASKING:
+        text = pattern.sub(spelled, text)
+    return text
+
+
 def plain_ending(text: str) -> str:
     """The question without the chat particles that end it, a yes-no one asked with "หรือเปล่า": what the
     documents' words are matched, and the reader reads, against.
