@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from assistant.ingest.chunking import normalize, words
 from assistant.ingest.documents import detect_lang
 from assistant.index.lexical import content_tokens, tokenize
-from assistant.answer.questions import answer_type, asking_respelled, plain_ending
+from assistant.answer.asking import asking_respelled
+from assistant.answer.questions import answer_type, plain_ending
 from assistant.answer.spelling import misspellings
 
 if TYPE_CHECKING:

@@ -28,8 +28,9 @@ from assistant.answer.analysis import ASKING, YEAR
 from assistant.ingest.chunking import normalize
 from assistant.answer.overlap import (THAI, bigram_share, fill_unit_data, in_compounds, soft_overlap, unit_data,
                                       word_vectors)
-from assistant.answer.questions import (asks_list, defines, is_polar, offers, says_asked, says_no,
-                                        term_at_word_start, titled)
+from assistant.answer.asking import says_asked
+from assistant.answer.questions import (asks_list, defines, is_polar, offers, says_no, term_at_word_start,
+                                        titled)
 from assistant.answer.retrieval import Candidate, query_vector
 from assistant.index import unit_store
 from assistant.ingest.units import Unit
