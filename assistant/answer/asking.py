@@ -5,6 +5,7 @@ of something), which a sentence matching every other word may not give."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from assistant.ingest.chunking import normalize
 
@@ -59,5 +60,12 @@ def says_asked(question: str, sentence: str) -> bool:
     >>> says_asked("ประชุมครั้งถัดไปเมื่อไหร่", "คณะกรรมการประชุมครั้งที่ 1/2565 เมื่อวันที่ 9 พฤศจิกายน 2565")
     False
     """
-    question, sentence = normalize(question), normalize(sentence)
-    return all(says.search(sentence) for asks, says in _ASKED.values() if asks.search(question))
+    wanted = _wanted(question)
+    return not wanted or all(says.search(normalize(sentence)) for says in wanted)
+
+
+@lru_cache(maxsize=256)
+def _wanted(question: str) -> tuple[re.Pattern, ...]:
+    """What a sentence must say to answer the question (asked once per question, not once per candidate)."""
+    question = normalize(question)
+    return tuple(says for asks, says in _ASKED.values() if asks.search(question))

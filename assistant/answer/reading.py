@@ -21,7 +21,7 @@ import numpy as np
 
 from assistant.answer import reader, selection
 from assistant.answer.analysis import YEAR
-from assistant.answer.retrieval import Hit
+from assistant.answer.retrieval import hit_at
 from assistant.ingest.chunking import normalize
 
 if TYPE_CHECKING:
@@ -160,15 +160,12 @@ def next_sentence(index: "Index", cand: selection.Candidate) -> selection.Candid
     at = index.position[cand.hit.chunk_id] + 1
     if at >= len(index.chunks) or index.chunks[at]["doc_id"] != cand.hit.doc_id:
         return None
-    record = index.chunks[at]
-    units = selection.chunk_units(index, record["chunk_id"])
+    units = selection.chunk_units(index, index.chunks[at]["chunk_id"])
     said = normalize(cand.unit.text)
     k = next((k for k, u in enumerate(units) if normalize(u.text) == said), None)
     if k is None or k + 1 >= len(units):
         return None
-    hit = Hit(chunk_id=record["chunk_id"], doc_id=record["doc_id"], text=record["text"], lang=record["lang"],
-              score=cand.hit.score, doc=cand.hit.doc, section=record.get("section", ""))
-    return selection.Candidate(hit, units[k + 1], cand.rank)
+    return selection.Candidate(hit_at(index, at, cand.hit.score), units[k + 1], cand.rank)
 
 
 def in_next(reading: reader.Reading, unit: str) -> bool:

@@ -302,15 +302,17 @@ def search(
     chunk_lang = {cid: index.chunks[index.position[cid]]["lang"] for values in lists.values() for cid in values}
     fused = fuse(lists, chunk_lang, q_lang, primary)
     best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-    hits = []
-    for chunk_id, score in best:
-        record = index.chunks[index.position[chunk_id]]
-        hits.append(Hit(
-            chunk_id=chunk_id, doc_id=record["doc_id"], text=record["text"], lang=record["lang"], score=score,
-            doc=index.docs[record["doc_id"]], section=record.get("section", ""),
-            signals={name: values[chunk_id] for name, values in lists.items() if chunk_id in values},
-        ))
-    return hits
+    return [hit_at(index, index.position[chunk_id], score,
+                   {name: values[chunk_id] for name, values in lists.items() if chunk_id in values})
+            for chunk_id, score in best]
+
+
+def hit_at(index: Index, position: int, score: float, signals: dict[str, float] | None = None) -> Hit:
+    """The indexed chunk at a position, as a hit with this score."""
+    record = index.chunks[position]
+    return Hit(chunk_id=record["chunk_id"], doc_id=record["doc_id"], text=record["text"], lang=record["lang"],
+               score=score, doc=index.docs[record["doc_id"]], section=record.get("section", ""),
+               signals=signals or {})
 
 
 DEFINING_POOL = 500  # chunks naming the term (best BM25 first) looked through for one that defines it
@@ -337,8 +339,5 @@ def defined_first(index: Index, question: "Question", hits: list[Hit], filters: 
     about = [i for i in defining if titled(index.docs[index.chunks[i]["doc_id"]], question.defines)]
     if not defining or any(index.position[h.chunk_id] in (about or defining) for h in hits[:read]):
         return hits
-    record = index.chunks[(about or defining)[0]]
-    first = Hit(chunk_id=record["chunk_id"], doc_id=record["doc_id"], text=record["text"], lang=record["lang"],
-                score=hits[0].score if hits else 1.0, doc=index.docs[record["doc_id"]],
-                section=record.get("section", ""), signals={"definition": 1.0})
-    return [first, *(h for h in hits if h.chunk_id != record["chunk_id"])]
+    first = hit_at(index, (about or defining)[0], hits[0].score if hits else 1.0, {"definition": 1.0})
+    return [first, *(h for h in hits if h.chunk_id != first.chunk_id)]
